@@ -1,0 +1,207 @@
+"""Section tree → citable units (``Paragraph``): one per paragraph, table row, note and section outline.
+
+Ids are deterministic from document id + section path + ordinal within the section, so they do not
+move when another document (or another section of the same document) changes. The embedded and
+BM25-indexed text is the section path plus the unit's text, so section questions can reach it.
+Paragraphs over the token budget (tiktoken cl100k_base) are split at sentence ends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass, field
+
+from index.metadata import DocMeta
+from index.parse import Block, DocumentTree, Section, Table, TableRow
+
+PATH_SEP = " > "
+_SENTENCE = re.compile(r"[^。；！？!?;]*[。；！？!?;]?")
+
+
+@dataclass
+class Paragraph:
+    id: str
+    doc_id: str
+    kind: str  # paragraph | table_row | note | outline
+    text: str
+    section_id: str
+    section_path: list[str]
+    ordinal: int
+    start: int
+    end: int
+    part: int = 0
+    table: dict = field(default_factory=dict)  # title, header, group, note (table rows only)
+
+    @property
+    def section(self) -> str:
+        return PATH_SEP.join(self.section_path)
+
+    @property
+    def embed_text(self) -> str:
+        """What the embedder and BM25 see: where the unit sits, then the unit (and a table's note)."""
+        parts = [self.section, self.text]
+        if self.table.get("note"):
+            parts.append(self.table["note"])
+        return "\n".join(p for p in parts if p)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Paragraph:
+        return cls(**data)
+
+
+@dataclass
+class SectionRecord:
+    """A section as stored beside the index, so answers can show a paragraph's surrounding text."""
+
+    id: str
+    doc_id: str
+    kind: str
+    title: str
+    path: list[str]
+    start: int
+    end: int
+    text: str
+    children: list[str]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def section_id(doc_id: str, path: tuple[str, ...] | list[str]) -> str:
+    digest = hashlib.sha1(PATH_SEP.join(path).encode("utf-8")).hexdigest()[:8]
+    return f"{doc_id}:{digest}"
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def token_counter():
+    """cl100k_base token counter, loaded offline from the cache bundled in llama-index-core."""
+    from llama_index.core.utils import get_tokenizer
+
+    encode = get_tokenizer("gpt-3.5-turbo")  # gpt-3.5-turbo uses cl100k_base
+    return lambda text: len(encode(text))
+
+
+def chunk_document(
+    tree: DocumentTree, meta: DocMeta, max_tokens: int
+) -> tuple[list[Paragraph], list[SectionRecord]]:
+    """All units and section records of one parsed document."""
+    count_tokens = token_counter()
+    paragraphs: list[Paragraph] = []
+    records: list[SectionRecord] = []
+    for section in tree.root.walk():
+        sid = section_id(tree.doc_id, section.path)
+        if section.kind != "document":
+            records.append(
+                SectionRecord(
+                    id=sid,
+                    doc_id=tree.doc_id,
+                    kind=section.kind,
+                    title=section.title,
+                    path=list(section.path),
+                    start=section.start,
+                    end=section.end,
+                    text=tree.text[section.start : section.end].strip(),
+                    children=[section_id(tree.doc_id, c.path) for c in section.children],
+                )
+            )
+        if section.children:
+            paragraphs.append(_outline(tree.doc_id, sid, section))
+        ordinal = 0
+        for block in section.blocks:
+            if block.kind == "table" and block.table is not None:
+                for row in block.table.rows:
+                    ordinal += 1
+                    paragraphs.append(_table_row(tree.doc_id, sid, section, block.table, row, ordinal))
+                continue
+            ordinal += 1
+            paragraphs.extend(_split(tree.doc_id, sid, section, block, ordinal, max_tokens, count_tokens))
+    return paragraphs, records
+
+
+def _outline(doc_id: str, sid: str, section: Section) -> Paragraph:
+    """A unit listing a section's direct sub-headings, so '第五章讲什么' / '专栏6有哪几项' can be answered."""
+    titles = "；".join(child.title for child in section.children)
+    text = f"{section.title}：{titles}"
+    path = list(section.path) or [section.title]
+    return Paragraph(f"{sid}:outline", doc_id, "outline", text, sid, path, 0, section.start, section.end)
+
+
+def render_row(header: list[str], cells: list[str]) -> str:
+    """'指标：7.失业保险参保人数；单位：万人；2020年：182.8；…' (empty cells left out)."""
+    pairs = []
+    for i, cell in enumerate(cells):
+        if not cell:
+            continue
+        name = header[i] if i < len(header) and header[i] else f"第{i + 1}列"
+        pairs.append(f"{name}：{cell}")
+    return "；".join(pairs)
+
+
+def _table_row(
+    doc_id: str, sid: str, section: Section, table: Table, row: TableRow, ordinal: int
+) -> Paragraph:
+    return Paragraph(
+        id=f"{sid}:r{ordinal:02d}",
+        doc_id=doc_id,
+        kind="table_row",
+        text=render_row(table.header, row.cells),
+        section_id=sid,
+        section_path=list(section.path) + ([row.group] if row.group else []),
+        ordinal=ordinal,
+        start=row.start,
+        end=row.end,
+        table={"title": table.title, "header": table.header, "group": row.group, "note": table.note},
+    )
+
+
+def _split(
+    doc_id, sid, section: Section, block: Block, ordinal: int, max_tokens: int, count_tokens
+) -> list[Paragraph]:
+    kind = "note" if block.kind == "note" else "paragraph"
+    base = Paragraph(
+        f"{sid}:p{ordinal:02d}",
+        doc_id,
+        kind,
+        block.text,
+        sid,
+        list(section.path),
+        ordinal,
+        block.start,
+        block.end,
+    )
+    if count_tokens(base.embed_text) <= max_tokens:
+        return [base]
+    budget = max_tokens - count_tokens(base.section) - 1
+    pieces: list[tuple[int, int]] = []  # offsets within block.text
+    piece_start = piece_end = 0
+    for m in _SENTENCE.finditer(block.text):
+        if not m.group(0):
+            continue
+        if piece_end > piece_start and count_tokens(block.text[piece_start : m.end()]) > budget:
+            pieces.append((piece_start, piece_end))
+            piece_start = m.start()
+        piece_end = m.end()
+    if piece_end > piece_start:
+        pieces.append((piece_start, piece_end))
+    return [
+        Paragraph(
+            f"{base.id}.{n}",
+            doc_id,
+            kind,
+            block.text[a:b],
+            sid,
+            list(section.path),
+            ordinal,
+            block.start + a,
+            block.start + b,
+            part=n,
+        )
+        for n, (a, b) in enumerate(pieces, start=1)
+    ]

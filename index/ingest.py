@@ -1,0 +1,310 @@
+"""Corpus folder → a new index generation (Chroma + BM25 + paragraph/section records), incrementally.
+
+Per document a content hash (file bytes + sidecar) decides what is reparsed; per unit a text hash
+decides what is re-embedded (``EmbeddingCache``). An unchanged corpus publishes nothing and embeds
+nothing. Hand-written rather than llama-index's IngestionPipeline because the Chroma collection,
+the BM25 index and the records must switch over together (see store.py), which it does not offer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from llama_index.core.schema import TextNode
+from tqdm import tqdm
+
+from assistant.settings import Settings
+from index import store
+from index.chunk import Paragraph, SectionRecord, chunk_document
+from index.clean import clean_text
+from index.embed import EmbeddingCache, build_embedder
+from index.loaders import LoadError, corpus_files, load_text
+from index.metadata import SidecarError, load_meta, sidecar_path
+from index.parse import parse_document
+from index.sparse import build_bm25, save_bm25
+
+log = logging.getLogger(__name__)
+PARSER_VERSION = "1"  # bump when parsing/chunking changes so every document is rebuilt
+
+
+@dataclass
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestSummary:
+    generation: str | None
+    changed: bool
+    documents: int = 0
+    sections: int = 0
+    paragraphs: int = 0
+    table_rows: int = 0
+    notes: int = 0
+    outlines: int = 0
+    embedded: int = 0
+    reused_embeddings: int = 0
+    added_docs: list[str] = field(default_factory=list)
+    updated_docs: list[str] = field(default_factory=list)
+    removed_docs: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    missing_metadata: dict[str, list[str]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def render(self) -> str:
+        lines = [
+            f"documents: {self.documents}  sections: {self.sections}  paragraphs: {self.paragraphs}  "
+            f"table rows: {self.table_rows}  notes: {self.notes}  outlines: {self.outlines}",
+            f"embedded: {self.embedded}  reused: {self.reused_embeddings}  "
+            f"added: {len(self.added_docs)}  updated: {len(self.updated_docs)}  removed: {len(self.removed_docs)}",
+        ]
+        if not self.changed:
+            lines.append("index already up to date; nothing re-embedded")
+        for doc_id, fields in self.missing_metadata.items():
+            lines.append(f"note: {doc_id} has no {', '.join(fields)} (add a .meta.toml sidecar)")
+        for skipped in self.skipped:
+            lines.append(f"skipped: {skipped.path}: {skipped.reason}")
+        lines.append(f"generation: {self.generation}  seconds: {self.seconds:.2f}")
+        return "\n".join(lines)
+
+
+class NothingToIndex(Exception):
+    """No document of the corpus could be indexed; the previous index (if any) stays in use."""
+
+    def __init__(self, summary: IngestSummary):
+        super().__init__("no document in the corpus could be indexed")
+        self.summary = summary
+
+
+@dataclass
+class _Doc:
+    doc_id: str
+    path: Path
+    digest: str
+    raw: str
+
+
+def config_fingerprint(settings: Settings) -> dict:
+    return {
+        "parser_version": PARSER_VERSION,
+        "embed_backend": settings.embed.backend,
+        "embed_model": settings.embed.model,
+        "max_tokens": settings.index.max_tokens,
+    }
+
+
+def _read_corpus(corpus_dir: Path, skipped: list[SkippedFile]) -> list[_Doc]:
+    docs: list[_Doc] = []
+    seen_ids: dict[str, str] = {}
+    seen_content: dict[str, str] = {}
+    for path in corpus_files(corpus_dir):
+        name = str(path.relative_to(corpus_dir))
+        try:
+            raw, _encoding = load_text(path)
+        except LoadError as exc:
+            skipped.append(SkippedFile(name, str(exc)))
+            continue
+        doc_id = path.stem
+        if doc_id in seen_ids:
+            skipped.append(SkippedFile(name, f"same document id as {seen_ids[doc_id]} (rename one of them)"))
+            continue
+        text_digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()
+        if text_digest in seen_content:
+            skipped.append(SkippedFile(name, f"same text as {seen_content[text_digest]} (duplicate file)"))
+            continue
+        sidecar = sidecar_path(path)
+        sidecar_bytes = sidecar.read_bytes() if sidecar.exists() else b""
+        digest = hashlib.sha256(path.read_bytes() + b"\0" + sidecar_bytes).hexdigest()
+        seen_ids[doc_id] = name
+        seen_content[text_digest] = name
+        docs.append(_Doc(doc_id, path, digest, raw))
+    return docs
+
+
+def _previous(settings: Settings) -> tuple[str | None, dict]:
+    generation = store.current_generation(settings)
+    if generation is None:
+        return None, {}
+    manifest = json.loads(
+        (store.index_root(settings) / generation / "manifest.json").read_text(encoding="utf-8")
+    )
+    return generation, manifest
+
+
+def ingest(settings: Settings, corpus_dir: Path | None = None, progress: bool = True) -> IngestSummary:
+    """Bring the index up to date with the corpus folder; returns what was done."""
+    started = time.perf_counter()
+    corpus_dir = corpus_dir or settings.index.corpus_dir
+    if not corpus_dir.is_dir():
+        raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
+    skipped: list[SkippedFile] = []
+    docs = _read_corpus(corpus_dir, skipped)
+    prev_gen, prev_manifest = _previous(settings)
+    fingerprint = config_fingerprint(settings)
+    prev_docs = prev_manifest.get("documents", {}) if prev_manifest.get("config") == fingerprint else {}
+    summary = IngestSummary(generation=prev_gen, changed=True, skipped=skipped)
+    summary.added_docs = [d.doc_id for d in docs if d.doc_id not in prev_docs]
+    summary.updated_docs = [
+        d.doc_id for d in docs if d.doc_id in prev_docs and prev_docs[d.doc_id]["hash"] != d.digest
+    ]
+    summary.removed_docs = sorted(set(prev_docs) - {d.doc_id for d in docs})
+    if prev_gen and prev_docs and not (summary.added_docs or summary.updated_docs or summary.removed_docs):
+        summary.changed = False
+        _fill_counts(summary, prev_manifest)
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    paragraphs, sections, doc_entries = _build_records(settings, docs, prev_gen, prev_docs, summary, progress)
+    if not paragraphs:
+        raise NothingToIndex(summary)
+    generation = datetime.now(UTC).strftime("g%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    _write_generation(settings, generation, paragraphs, sections, doc_entries, fingerprint, summary, progress)
+    store.publish(settings, generation)
+    store.collect_garbage(settings, keep={generation, prev_gen} - {None})
+    summary.generation = generation
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _build_records(settings, docs, prev_gen, prev_docs, summary, progress):
+    reuse = set(prev_docs) - set(summary.updated_docs) - set(summary.removed_docs)
+    old_paragraphs: dict[str, list[dict]] = {}
+    old_sections: dict[str, list[dict]] = {}
+    if prev_gen and reuse:
+        folder = store.index_root(settings) / prev_gen
+        for row in store.read_jsonl(folder / "paragraphs.jsonl"):
+            old_paragraphs.setdefault(row["doc_id"], []).append(row)
+        for row in store.read_jsonl(folder / "sections.jsonl"):
+            old_sections.setdefault(row["doc_id"], []).append(row)
+    paragraphs: list[Paragraph] = []
+    sections: list[SectionRecord] = []
+    doc_entries: dict[str, dict] = {}
+    for doc in tqdm(docs, desc="parse", unit="doc", disable=not progress):
+        if doc.doc_id in reuse and doc.doc_id in old_paragraphs:
+            doc_paragraphs = [Paragraph.from_dict(r) for r in old_paragraphs[doc.doc_id]]
+            doc_sections = [SectionRecord(**r) for r in old_sections.get(doc.doc_id, [])]
+            meta = prev_docs[doc.doc_id]["meta"]
+            cleaning = prev_docs[doc.doc_id].get("cleaning", {})
+        else:
+            try:
+                meta_obj = load_meta(doc.path, doc.doc_id, doc.raw)
+            except SidecarError as exc:
+                summary.skipped.append(SkippedFile(doc.path.name, str(exc)))
+                continue
+            text, report = clean_text(doc.raw)
+            tree = parse_document(doc.doc_id, meta_obj.title, text)
+            doc_paragraphs, doc_sections = chunk_document(tree, meta_obj, settings.index.max_tokens)
+            meta = meta_obj.to_dict()
+            cleaning = {
+                "removed_lines": report.removed_lines,
+                "joined": len(report.joined),
+                "spaces_removed": report.spaces_removed,
+            }
+        if meta.get("missing"):
+            summary.missing_metadata[doc.doc_id] = meta["missing"]
+        paragraphs.extend(doc_paragraphs)
+        sections.extend(doc_sections)
+        doc_entries[doc.doc_id] = {
+            "file": doc.path.name,
+            "hash": doc.digest,
+            "meta": meta,
+            "cleaning": cleaning,
+            "counts": _counts(doc_paragraphs, doc_sections),
+        }
+    return paragraphs, sections, doc_entries
+
+
+def _counts(paragraphs: list[Paragraph], sections: list[SectionRecord]) -> dict:
+    kinds = [p.kind for p in paragraphs]
+    return {
+        "sections": len(sections),
+        "paragraphs": kinds.count("paragraph"),
+        "table_rows": kinds.count("table_row"),
+        "notes": kinds.count("note"),
+        "outlines": kinds.count("outline"),
+    }
+
+
+def _fill_counts(summary: IngestSummary, manifest: dict) -> None:
+    summary.documents = len(manifest["documents"])
+    for entry in manifest["documents"].values():
+        for key, value in entry["counts"].items():
+            setattr(summary, key, getattr(summary, key) + value)
+
+
+def _embed_all(settings: Settings, paragraphs: list[Paragraph], summary: IngestSummary, progress: bool):
+    cache = EmbeddingCache(
+        settings.data_dir / "embeddings.sqlite", f"{settings.embed.backend}:{settings.embed.model}"
+    )
+    try:
+        texts = [p.embed_text for p in paragraphs]
+        cached = cache.get_many(texts)
+        missing = sorted({t for t in texts if cache.key(t) not in cached})
+        summary.reused_embeddings = len(texts) - sum(1 for t in texts if cache.key(t) not in cached)
+        summary.embedded = len(missing)
+        if missing:
+            embedder = build_embedder(settings.embed, settings.index.embed_batch_size)
+            batch = settings.index.embed_batch_size
+            with tqdm(total=len(missing), desc="embed", unit="para", disable=not progress) as bar:
+                for i in range(0, len(missing), batch):
+                    chunk = missing[i : i + batch]
+                    vectors = embedder.get_text_embedding_batch(chunk)
+                    cache.put_many(chunk, vectors)
+                    cached.update({cache.key(t): v for t, v in zip(chunk, vectors, strict=True)})
+                    bar.update(len(chunk))
+        return [cached[cache.key(t)] for t in texts]
+    finally:
+        cache.close()
+
+
+def _write_generation(
+    settings, generation, paragraphs, sections, doc_entries, fingerprint, summary, progress
+):
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    vectors = _embed_all(settings, paragraphs, summary, progress)
+    folder = store.index_root(settings) / generation
+    folder.mkdir(parents=True)
+    store.write_jsonl(folder / "paragraphs.jsonl", [p.to_dict() for p in paragraphs])
+    store.write_jsonl(folder / "sections.jsonl", [s.to_dict() for s in sections])
+    save_bm25(build_bm25([p.embed_text for p in paragraphs]), folder / "bm25")
+    collection = store.create_collection(store.chroma_client(settings), generation)
+    vector_store = ChromaVectorStore(chroma_collection=collection)
+    nodes = [
+        TextNode(
+            id_=p.id, text=p.text, embedding=v, metadata=_chroma_metadata(p, doc_entries[p.doc_id]["meta"])
+        )
+        for p, v in zip(paragraphs, vectors, strict=True)
+    ]
+    for i in tqdm(range(0, len(nodes), 1000), desc="store", disable=not progress or len(nodes) < 2000):
+        vector_store.add(nodes[i : i + 1000])
+    manifest = {
+        "generation": generation,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config": fingerprint,
+        "documents": doc_entries,
+        "skipped": [s.__dict__ for s in summary.skipped],
+    }
+    _fill_counts(summary, manifest)
+    store.write_atomic(folder / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+
+
+def _chroma_metadata(p: Paragraph, meta: dict) -> dict:
+    """Flat, scalar metadata (Chroma's rule), enough for filtering by document or kind."""
+    return {
+        "doc_id": p.doc_id,
+        "doc_title": meta.get("title", ""),
+        "doc_number": meta.get("doc_number", ""),
+        "kind": p.kind,
+        "section": p.section,
+        "section_id": p.section_id,
+        "ordinal": p.ordinal,
+    }

@@ -1,0 +1,116 @@
+"""jieba tokenization and a BM25 index (bm25s) over paragraph units.
+
+Text is width-folded before tokenizing (so '，' and ',' or '１' and '1' match), cut with jieba's
+search mode (which also yields the sub-words of long compounds) plus a small domain dictionary,
+and stripped of punctuation and a few function words.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+USER_DICT = Path(__file__).with_name("userdict.txt")
+_STOPWORDS = set(
+    [
+        "的",
+        "了",
+        "和",
+        "与",
+        "及",
+        "或",
+        "等",
+        "是",
+        "在",
+        "为",
+        "对",
+        "把",
+        "被",
+        "将",
+        "就",
+        "也",
+        "都",
+        "而",
+        "之",
+        "其",
+        "以",
+        "于",
+        "中",
+        "上",
+        "下",
+        "个",
+        "有",
+        "哪些",
+        "什么",
+        "多少",
+        "怎么",
+        "如何",
+        "吗",
+        "呢",
+        "啊",
+        "吧",
+        "请问",
+        "我",
+        "你",
+        "他",
+        "它",
+        "我们",
+        "这",
+        "那",
+        "一下",
+    ]
+)
+_TOKEN_OK = re.compile(r"[\w\u3400-\u9fff%]")
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _tokenizer():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.load_userdict(str(USER_DICT))
+    return tokenizer
+
+
+def tokenize(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKC", text).lower()
+    with _lock:  # jieba's lazy initialisation is not thread-safe
+        words = _tokenizer().lcut_for_search(folded)
+    return [w for w in (w.strip() for w in words) if w and _TOKEN_OK.search(w) and w not in _STOPWORDS]
+
+
+def build_bm25(texts: list[str]) -> bm25s.BM25:
+    retriever = bm25s.BM25()
+    retriever.index([tokenize(t) or ["∅"] for t in texts], show_progress=False)
+    return retriever
+
+
+def save_bm25(retriever: bm25s.BM25, directory: Path) -> None:
+    retriever.save(str(directory), show_progress=False)
+
+
+def load_bm25(directory: Path) -> bm25s.BM25:
+    return bm25s.BM25.load(str(directory), show_progress=False, verbosity=0)
+
+
+def search_bm25(
+    retriever: bm25s.BM25, query: str, k: int, weight_mask: np.ndarray | None = None
+) -> list[tuple[int, float]]:
+    """(row index, score) of the best k units with a positive score."""
+    tokens = tokenize(query)
+    n_docs = retriever.scores["num_docs"]
+    if not tokens or n_docs == 0:
+        return []
+    docs, scores = retriever.retrieve(
+        [tokens], k=min(k, n_docs), show_progress=False, weight_mask=weight_mask
+    )
+    return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
