@@ -45,6 +45,90 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_PARTIAL if summary.skipped else EXIT_OK
 
 
+def render_answer_text(answer) -> str:
+    """The answer followed by its cited paragraphs, for people reading a terminal."""
+    lines = [answer.text, ""]
+    for notice in answer.notices:
+        lines.append(f"! {notice}")
+    if answer.citations:
+        lines.append("引用段落：")
+    for c in answer.citations:
+        lines.append(
+            f"[{c.n}] 《{c.doc_title}》（{c.doc_number or '文号未知'}，{c.doc_date or '日期未知'}）{c.section}"
+        )
+        lines.append(f"    {c.text}")
+    lines.append(f"({answer.backend}; {answer.timings_ms.get('total', 0):.0f} ms)")
+    return "\n".join(lines)
+
+
+def _answer_record(answer, item_id=None) -> dict:
+    data = answer.to_dict()
+    data["id"] = item_id
+    return data
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """Answer a question (or a JSONL file of questions) with cited paragraphs."""
+    import json
+
+    from assistant.pipeline import PolicyAssistant, QuestionError
+    from index.store import IndexMissing, current_generation
+
+    if current_generation(settings) is None:
+        print("no index yet: building it from the corpus first…", file=sys.stderr)
+    try:
+        assistant = PolicyAssistant.from_settings(settings, progress=True)
+    except (IndexMissing, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.questions:
+        return _ask_many(assistant, Path(args.questions))
+    if args.question is None:
+        print("error: give a question, or --questions FILE.jsonl", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        answer = assistant.ask(args.question, doc=args.doc, mode=args.mode)
+    except QuestionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps(_answer_record(answer), ensure_ascii=False, indent=1))
+    else:
+        print(render_answer_text(answer))
+    return EXIT_OK
+
+
+def _ask_many(assistant, path: Path) -> int:
+    """One JSON answer per input line; a bad line gets an error record and the rest still run."""
+    import json
+
+    from assistant.pipeline import QuestionError
+
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: cannot read {path}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    failures = 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or "question" not in item:
+                raise ValueError("each line needs an object with a 'question'")
+            answer = assistant.ask(
+                item["question"], item.get("history"), item.get("doc"), item.get("mode", "answer")
+            )
+            record = _answer_record(answer, item.get("id"))
+        except (ValueError, QuestionError) as exc:
+            failures += 1
+            item_id = item.get("id") if isinstance(locals().get("item"), dict) else None
+            record = {"id": item_id, "line": number, "error": str(exc)}
+        print(json.dumps(record, ensure_ascii=False), flush=True)
+    return EXIT_PARTIAL if failures else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m assistant",
@@ -62,6 +146,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", help="corpus folder (default: settings index.corpus_dir, i.e. corpus/)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_ingest)
+    p = sub.add_parser("ask", help=cmd_ask.__doc__, description=cmd_ask.__doc__)
+    p.add_argument("question", nargs="?", help="the question, in Chinese")
+    p.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    p.add_argument("--doc", help="only search this document id")
+    p.add_argument(
+        "--mode", choices=["answer", "reply"], default="answer", help="answer, or a reply draft for a citizen"
+    )
+    p.add_argument(
+        "--questions",
+        help='JSONL file, one {"id","question","history"?,"doc"?,"mode"?} per line; prints one JSON answer per line',
+    )
+    p.set_defaults(func=cmd_ask)
     return parser
 
 

@@ -60,6 +60,18 @@ class RetrievalSettings(BaseModel):
     dense_k: int = Field(30, ge=1, description="Candidates from the dense (Chroma) retriever.")
     sparse_k: int = Field(30, ge=1, description="Candidates from the jieba BM25 retriever.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    refuse_min_coverage: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Refuse when the best sentence covers less of the question's terms than this…",
+    )
+    refuse_min_dense: float = Field(
+        0.89,
+        ge=0,
+        le=1,
+        description="…and the best dense similarity is below this (calibrated on the eval dev set).",
+    )
 
 
 class LLMSettings(BaseModel):

@@ -157,7 +157,13 @@ def _table_row(
         ordinal=ordinal,
         start=row.start,
         end=row.end,
-        table={"title": table.title, "header": table.header, "group": row.group, "note": table.note},
+        table={
+            "title": table.title,
+            "header": table.header,
+            "cells": row.cells,
+            "group": row.group,
+            "note": table.note,
+        },
     )
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from llama_index.core.schema import TextNode
+from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 from tqdm import tqdm
 
 from assistant.settings import Settings
@@ -31,7 +31,7 @@ from index.parse import parse_document
 from index.sparse import build_bm25, save_bm25
 
 log = logging.getLogger(__name__)
-PARSER_VERSION = "1"  # bump when parsing/chunking changes so every document is rebuilt
+PARSER_VERSION = "2"  # bump when parsing/chunking changes so every document is rebuilt
 
 
 @dataclass
@@ -280,7 +280,12 @@ def _write_generation(
     vector_store = ChromaVectorStore(chroma_collection=collection)
     nodes = [
         TextNode(
-            id_=p.id, text=p.text, embedding=v, metadata=_chroma_metadata(p, doc_entries[p.doc_id]["meta"])
+            id_=p.id,
+            text=p.text,
+            embedding=v,
+            metadata=_chroma_metadata(p, doc_entries[p.doc_id]["meta"]),
+            # The source document becomes ref_doc_id, which llama-index stores as the `doc_id` metadata key.
+            relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=p.doc_id)},
         )
         for p, v in zip(paragraphs, vectors, strict=True)
     ]

@@ -94,5 +94,10 @@ def test_table_lines_keep_their_tabs_and_header_spacing_is_fixed():
 def test_crlf_bom_and_gbk_style_input():
     raw = "\ufeff一、总则\r\n本办法适用于全市。\r\n\r\n二、附则\r\n本办法自发布之日起施行，有效期\r\n\r\n五年。\r\n"
     text, report = clean_text(raw)
-    assert text.split("\n") == ["一、总则", "本办法适用于全市。", "二、附则", "本办法自发布之日起施行，有效期五年。"]
+    assert text.split("\n") == [
+        "一、总则",
+        "本办法适用于全市。",
+        "二、附则",
+        "本办法自发布之日起施行，有效期五年。",
+    ]
     assert len(report.joined) == 1

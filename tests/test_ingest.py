@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CHANGSHA, CORPUS, REPO, XIANGTAN, make_settings
+from conftest import CHANGSHA, REPO, XIANGTAN, make_settings
 
 from assistant.cli import main as cli_main
 from index import ingest as ingest_module
@@ -80,7 +80,9 @@ def test_changed_document_replaces_only_its_units_and_ids_are_stable(mini_corpus
     before = open_index(settings)
     other_ids = sorted(p.id for p in before.paragraphs if p.doc_id != MINI_DOC)
     doc = mini_corpus / f"{MINI_DOC}.txt"
-    doc.write_text(doc.read_text(encoding="utf-8").replace("新建1所技师学院", "新建2所技师学院"), encoding="utf-8")
+    doc.write_text(
+        doc.read_text(encoding="utf-8").replace("新建1所技师学院", "新建2所技师学院"), encoding="utf-8"
+    )
     summary = ingest(settings, progress=False)
     assert summary.updated_docs == [MINI_DOC] and not summary.added_docs
     assert summary.embedded == 1  # only the edited item
@@ -114,7 +116,10 @@ def test_deleted_document_disappears_from_both_indexes(mini_corpus, isolated_dat
     snapshot = open_index(settings)
     assert {p.doc_id for p in snapshot.paragraphs} == {MINI_DOC}
     assert snapshot.collection.count() == len(snapshot.paragraphs)
-    assert all(snapshot.paragraphs[i].doc_id == MINI_DOC for i, _ in search_bm25(snapshot.bm25, "失业保险金 最低工资", 10))
+    assert all(
+        snapshot.paragraphs[i].doc_id == MINI_DOC
+        for i, _ in search_bm25(snapshot.bm25, "失业保险金 最低工资", 10)
+    )
     assert "shixian-social-insurance-guide" not in snapshot.documents
 
 
@@ -173,10 +178,14 @@ def test_sigkill_during_ingest_leaves_previous_index_queryable(mini_corpus, isol
     settings = make_settings(isolated_data_dir, mini_corpus)
     ingest(settings, progress=False)
     before = open_index(settings)
-    (mini_corpus / "new.txt").write_text("一、新增文件\n这是新增的一段内容，用于测试中断。\n", encoding="utf-8")
+    (mini_corpus / "new.txt").write_text(
+        "一、新增文件\n这是新增的一段内容，用于测试中断。\n", encoding="utf-8"
+    )
     marker = tmp_path / "marker"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-c", _KILLED_INGEST, str(marker), str(mini_corpus)], env=env, cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_INGEST, str(marker), str(mini_corpus)], env=env, cwd=REPO
+    )
     deadline = time.time() + 60
     while not marker.exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.1)
@@ -239,7 +248,16 @@ def chroma_server(tmp_path):
     assert chroma.exists(), "the chromadb package ships the `chroma` CLI"
     port = _free_port()
     proc = subprocess.Popen(
-        [str(chroma), "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(tmp_path / "chroma-server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -278,7 +296,9 @@ def test_chroma_server_mode(mini_corpus, isolated_data_dir, chroma_server):
 def test_manifest_records_config_and_cleaning(mini_corpus, isolated_data_dir):
     settings = make_settings(isolated_data_dir, mini_corpus)
     summary = ingest(settings, progress=False)
-    manifest = json.loads((index_root(settings) / summary.generation / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads(
+        (index_root(settings) / summary.generation / "manifest.json").read_text(encoding="utf-8")
+    )
     assert manifest["config"]["embed_model"] == "multilingual-e5-small"
     entry = manifest["documents"][MINI_DOC]
     assert entry["meta"]["doc_number"] == "测政办发〔2023〕5号"

@@ -11,7 +11,11 @@ TEXT = "一、总则\n为促进就业，制定本办法。\n二、附则\n本办
 
 def _minimal_pdf(pages: list[str]) -> bytes:
     """A valid PDF with one Helvetica text line per page (ASCII only: no CJK font is available offline)."""
-    objects = ["<< /Type /Catalog /Pages 2 0 R >>", None, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        None,
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
     kids = []
     for text in pages:
         stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET"

@@ -26,7 +26,11 @@ def test_sidecars_give_title_number_date_region():
     assert (meta.date, meta.region, meta.kind, meta.missing) == ("2021-12-31", "长沙市", "规划", [])
     raw, _ = load_text(CORPUS / f"{XIANGTAN}.txt")
     meta = load_meta(CORPUS / f"{XIANGTAN}.txt", XIANGTAN, raw)
-    assert (meta.doc_number, meta.date, meta.issuer) == ("潭政办发〔2022〕9号", "2022-03-17", "湘潭市人民政府办公室")
+    assert (meta.doc_number, meta.date, meta.issuer) == (
+        "潭政办发〔2022〕9号",
+        "2022-03-17",
+        "湘潭市人民政府办公室",
+    )
 
 
 def test_changsha_metadata_derived_without_sidecar(tmp_path):

@@ -28,9 +28,19 @@ MINI = MINI_CORPUS / "cemo-city-employment-plan.txt"
         ("（二）基本原则", "cn_paren", "（二）基本原则", False),
         ("(二)基本原则", "cn_paren", "(二)基本原则", False),
         ("(一)指导思想。深入贯彻落实党的十九大精神。", "cn_paren", "(一)指导思想", True),
-        ("1.落实就业优先政策。严格落实国家关于进一步促进充分就业有关政策。", "num_item", "1.落实就业优先政策", True),
+        (
+            "1.落实就业优先政策。严格落实国家关于进一步促进充分就业有关政策。",
+            "num_item",
+            "1.落实就业优先政策",
+            True,
+        ),
         ("1、落实就业优先政策。每年安排资金。", "num_item", "1、落实就业优先政策", True),
-        ("1. 终身职业技能培训制度。建立覆盖城乡全体劳动者的制度。", "num_item", "1. 终身职业技能培训制度", True),
+        (
+            "1. 终身职业技能培训制度。建立覆盖城乡全体劳动者的制度。",
+            "num_item",
+            "1. 终身职业技能培训制度",
+            True,
+        ),
         ("（1）技能培训。每年开展培训。", "num_paren", "（1）技能培训", True),
     ],
 )
@@ -142,7 +152,9 @@ def test_units_have_stable_ids_offsets_and_outlines():
     for unit in units:
         if unit.kind in ("paragraph", "note"):
             assert tree.text[unit.start : unit.end] == unit.text
-    outline = next(u for u in units if u.kind == "outline" and u.section_path[-1] == "第五章 构筑创新创业人才高地")
+    outline = next(
+        u for u in units if u.kind == "outline" and u.section_path[-1] == "第五章 构筑创新创业人才高地"
+    )
     assert outline.text.startswith("第五章 构筑创新创业人才高地：第一节 打造人才集聚发展新格局；")
     box6 = next(u for u in units if u.kind == "outline" and u.section_path[-1].startswith("专栏6"))
     assert "4.职业技能竞赛引领计划" in box6.text
@@ -171,18 +183,32 @@ def test_third_document_in_another_style_needs_no_code_changes():
     tree = tree_of(MINI)
     titles = {s.title: s for s in tree.sections()}
     assert "（一）稳定和扩大就业" in titles and "(二)提升职业技能" in titles
-    assert titles["1、落实就业优先政策"].path == ("三、重点任务", "（一）稳定和扩大就业", "1、落实就业优先政策")
+    assert titles["1、落实就业优先政策"].path == (
+        "三、重点任务",
+        "（一）稳定和扩大就业",
+        "1、落实就业优先政策",
+    )
     assert titles["（1）技能培训"].path == ("三、重点任务", "(二)提升职业技能", "（1）技能培训")
-    assert titles["1.技工学校建设"].path == ("三、重点任务", "(二)提升职业技能", "专栏2 技能提升工程", "1.技工学校建设")
+    assert titles["1.技工学校建设"].path == (
+        "三、重点任务",
+        "(二)提升职业技能",
+        "专栏2 技能提升工程",
+        "1.技工学校建设",
+    )
     assert "四、保障措施" in titles and titles["四、保障措施"].path == ("四、保障措施",)
     # The table's 一、就业 group rows are not mistaken for top-level headings.
     assert [s.title for s in tree.root.children if s.kind == "cn_item"] == [
-        "一、发展现状", "二、主要目标", "三、重点任务", "四、保障措施",
+        "一、发展现状",
+        "二、主要目标",
+        "三、重点任务",
+        "四、保障措施",
     ]
     units, _ = chunk_document(tree, DocMeta(doc_id="t", source_file="x"), max_tokens=320)
     rows = [u for u in units if u.kind == "table_row"]
     assert [u.table["group"] for u in rows] == ["一、就业", "一、就业", "二、技能"]
-    assert rows[2].text == "指标：3.补贴性职业技能培训人次；单位：万人次；2020年：—；2025年：[8]；属性：约束性"
+    assert (
+        rows[2].text == "指标：3.补贴性职业技能培训人次；单位：万人次；2020年：—；2025年：[8]；属性：约束性"
+    )
     assert rows[2].table["note"] == "注：[]内为5年累计数"
     assert any("返乡创业人数累计达到8600人" in u.text for u in units)
 

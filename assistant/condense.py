@@ -1,0 +1,112 @@
+"""Follow-up questions resolved against the chat history.
+
+Without an LLM a deterministic rewrite carries the place, year and topic forward: after
+"长沙城区最低工资标准是多少？", "那湘潭呢？" becomes "湘潭城区最低工资标准是多少？" and "那到2025年呢？"
+swaps the year; a question that leans on a pronoun ("它每年能带动多少人？") is asked together with the
+previous question. With an LLM, prompts/condense.j2 asks the model for the standalone question.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from assistant.query import analyse, place_aliases
+
+log = logging.getLogger(__name__)
+
+_FOLLOW_UP_START = re.compile(r"^(那么?|那个|还有|另外|再|而|那要是|如果是|换成|同样|相比之下|对于|至于)")
+_PRONOUN = re.compile(r"它|其|这个|这项|该项|该|那个|这些|那些|上述|前面|这方面|此项|这一|他们")
+_TRAILING = re.compile(r"[呢吗呀啊？?。！!\s]+$")
+_CONTENT = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
+
+
+@dataclass
+class Turn:
+    role: str  # "user" | "assistant"
+    content: str
+
+
+def normalise_history(history) -> list[Turn]:
+    """Accept Turn objects, {"role","content"} dicts (Gradio messages) or (user, assistant) pairs."""
+    turns: list[Turn] = []
+    for item in history or []:
+        if isinstance(item, Turn):
+            turns.append(item)
+        elif isinstance(item, dict) and "role" in item:
+            content = item.get("content")
+            if isinstance(content, list):  # Gradio 6 may give a list of content parts
+                content = "".join(
+                    part.get("text", "") if isinstance(part, dict) else str(part) for part in content
+                )
+            turns.append(Turn(str(item["role"]), str(content or "")))
+        elif isinstance(item, list | tuple) and len(item) == 2:
+            user, bot = item
+            if user:
+                turns.append(Turn("user", str(user)))
+            if bot:
+                turns.append(Turn("assistant", str(bot)))
+    return turns
+
+
+def is_follow_up(question: str, documents: dict) -> bool:
+    info = analyse(question, documents)
+    core = _strip_context_words(question, info)
+    return bool(_FOLLOW_UP_START.search(question.strip()) or _PRONOUN.search(question) or len(core) <= 4)
+
+
+def _strip_context_words(question: str, info) -> str:
+    core = _TRAILING.sub("", question.strip())
+    core = _FOLLOW_UP_START.sub("", core)
+    for region in info.places:
+        for alias in place_aliases(region):
+            core = core.replace(alias, "")
+    for year in info.years:
+        core = core.replace(f"到{year}年", "").replace(f"{year}年", "").replace(year, "")
+    return "".join(_CONTENT.findall(core))
+
+
+def rewrite(question: str, history: list[Turn], documents: dict) -> str:
+    """Deterministic standalone version of a follow-up question (unchanged if it is not one)."""
+    previous = [t.content for t in history if t.role == "user" and t.content.strip()]
+    if not previous:
+        return question
+    # The previous question may itself have been a follow-up: resolve the chain from the start.
+    context = previous[0]
+    for earlier in previous[1:]:
+        context = _merge(earlier, context, documents)
+    return _merge(question, context, documents)
+
+
+def _merge(question: str, context: str, documents: dict) -> str:
+    if not is_follow_up(question, documents):
+        return question
+    cur, prev = analyse(question, documents), analyse(context, documents)
+    merged = context
+    if cur.places:
+        if prev.places:
+            for old in prev.places:
+                for alias in place_aliases(old):
+                    merged = merged.replace(alias, "\0")
+            merged = re.sub("\0+", "和".join(place_aliases(p)[-1] for p in cur.places), merged)
+        else:
+            merged = "".join(place_aliases(p)[-1] for p in cur.places) + merged
+    if cur.years:
+        if prev.years:
+            for old in prev.years:
+                merged = merged.replace(old, "\0")
+            merged = re.sub("\0+", cur.years[0], merged, count=1).replace("\0", "")
+        else:
+            merged = _TRAILING.sub("", merged) + f"（{cur.years[0]}年）"
+    rest = _strip_context_words(question, cur)
+    if rest and rest not in merged:
+        merged = f"{_TRAILING.sub('', question.strip())}（上文：{_TRAILING.sub('', merged)}）"
+    return merged
+
+
+def condense_with_llm(llm, question: str, history: list[Turn], render) -> str:
+    """Ask the LLM for a standalone question; the caller falls back to ``rewrite`` on failure."""
+    prompt = render("condense", history=history[-8:], question=question)
+    text = llm.complete(prompt).text.strip().splitlines()
+    return text[0].strip() if text and text[0].strip() else question

@@ -1,0 +1,112 @@
+"""The grounding check run on every answer, whichever backend wrote it.
+
+Each sentence must be supported by the paragraphs its [n] markers cite (character-bigram overlap,
+which works for Chinese without a tokenizer), and every number in it must occur in a cited
+paragraph or in the cited documents' metadata (title, 文号, date). Sentences that fail are removed
+and listed in the report; markers pointing at nothing are dropped. Connective sentences without
+numbers ("主要措施如下：") may stand uncited.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.answer import REFUSAL, Citation, GroundingReport
+from assistant.text import CITATION_MARK, chinese_numbers_in, fold, numbers_in, split_sentences, strip_marks
+
+SUPPORT_THRESHOLD = 0.5
+UNCITED_MAX_CHARS = 24
+_BOILERPLATE = re.compile(
+    r"^(据|根据|依据|按照)《|^(您好|你好|感谢|谢谢|如需|如有|以上|说明|温馨提示|注[:：]|祝您|此致|另外，?如)|"
+    + re.escape(REFUSAL)
+)
+_CONTENT_CHARS = re.compile(r"[\w\u3400-\u9fff]")
+
+
+def bigrams(text: str) -> set[str]:
+    chars = [ch for ch in fold(text) if _CONTENT_CHARS.match(ch)]
+    return {a + b for a, b in zip(chars, chars[1:], strict=False)} or set(chars)
+
+
+def support(sentence: str, sources: list[str]) -> float:
+    """Share of the sentence's character bigrams found in the sources (0..1)."""
+    wanted = bigrams(strip_marks(sentence))
+    if not wanted:
+        return 1.0
+    have = set().union(*(bigrams(s) for s in sources)) if sources else set()
+    return len(wanted & have) / len(wanted)
+
+
+def _numbers(text: str) -> set[str]:
+    return numbers_in(text) | chinese_numbers_in(text)
+
+
+def _line_sentences(text: str) -> list[tuple[int, str, list[int]]]:
+    """(line, sentence, markers it answers to). An unmarked sentence takes the markers of the next
+    marked sentence on its line: writers (and models) often cite once at the end of a span."""
+    out = []
+    for line_no, line in enumerate(text.split("\n")):
+        sentences = split_sentences(line, strong_only=True) if line.strip() else []
+        inherited: list[int] = []
+        for sentence in reversed(sentences):
+            own = [int(m.group(1)) for m in CITATION_MARK.finditer(sentence)]
+            inherited = own or inherited
+            out.append((line_no, sentence, own or inherited))
+        out[len(out) - len(sentences) :] = reversed(out[len(out) - len(sentences) :])
+    return out
+
+
+def ground(text: str, citations: list[Citation], metadata_text: str = "") -> tuple[str, GroundingReport]:
+    """Return the answer with unsupported sentences removed, and what was removed and why."""
+    report = GroundingReport()
+    by_n = {c.n: c for c in citations}
+    allowed_numbers = _numbers(metadata_text)
+    kept_lines: dict[int, list[str]] = {}
+    line_count = len(text.split("\n"))
+    for line_no, sentence, markers in _line_sentences(text):
+        report.checked_sentences += 1
+        kept = _check_sentence(sentence, markers, by_n, allowed_numbers, report)
+        if kept is not None:
+            kept_lines.setdefault(line_no, []).append(kept)
+    lines = ["".join(kept_lines.get(i, [])) for i in range(line_count)]
+    cleaned = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return cleaned, report
+
+
+def _check_sentence(
+    sentence: str, markers: list[int], by_n: dict[int, Citation], allowed: set[str], report: GroundingReport
+) -> str | None:
+    invalid = [n for n in markers if n not in by_n]
+    if invalid:
+        report.invalid_markers.extend(invalid)
+        sentence = CITATION_MARK.sub(lambda m: m.group(0) if int(m.group(1)) in by_n else "", sentence)
+    valid = [n for n in markers if n in by_n]
+    content = strip_marks(sentence).strip()
+    if not content:
+        return None
+    numbers = _numbers(content)
+    if _BOILERPLATE.search(content) and not valid:
+        sources = [c.text for c in by_n.values()]
+        bad = (
+            numbers - allowed - set().union(*(_numbers(s) for s in sources)) if sources else numbers - allowed
+        )
+        if bad:
+            report.unsupported_numbers.extend(sorted(bad))
+            report.removed_sentences.append(content)
+            return None
+        return sentence
+    if not valid:
+        if not numbers and len(content) <= UNCITED_MAX_CHARS:
+            return sentence  # a connective or heading-like line
+        report.removed_sentences.append(content)
+        report.unsupported_numbers.extend(sorted(numbers - allowed))
+        return None
+    # The document title and section count as support too ("根据《…》第三章…" is not an invented claim).
+    sources = [f"{by_n[n].doc_title}{by_n[n].section}{by_n[n].text}" for n in valid]
+    source_numbers = set().union(*(_numbers(s) for s in sources)) | allowed
+    bad_numbers = numbers - source_numbers
+    if bad_numbers or support(content, sources) < SUPPORT_THRESHOLD:
+        report.unsupported_numbers.extend(sorted(bad_numbers))
+        report.removed_sentences.append(content)
+        return None
+    return sentence

@@ -1,0 +1,336 @@
+"""The query pipeline: validate → condense → retrieve → answer → ground, each step timed.
+
+``PolicyAssistant`` is the one object the CLI, the UI and the eval use: built from Settings,
+``ask()`` returns an ``Answer`` and ``stream()`` yields text as it is produced and the final Answer.
+The answer backend is the offline extractive one unless an LLM model is configured.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from assistant.answer import REFUSAL, Answer, Citation, RetrievedParagraph
+from assistant.condense import Turn, condense_with_llm, normalise_history, rewrite
+from assistant.extractive import Evidence, TermWeights, plan_answer, render_answer
+from assistant.grounding import ground
+from assistant.prompts import render
+from assistant.query import QueryInfo, analyse
+from assistant.retrieve import HybridRetriever
+from assistant.settings import Settings
+from assistant.text import CITATION_MARK, split_sentences, strip_marks
+from index.embed import build_embedder
+from index.store import IndexMissing, IndexSnapshot, open_index
+
+log = logging.getLogger(__name__)
+MAX_QUESTION_CHARS = 500
+MODES = ("answer", "reply")
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked as given; ``zh`` is the message for the UI."""
+
+    def __init__(self, en: str, zh: str):
+        super().__init__(en)
+        self.zh = zh
+
+
+@dataclass
+class StreamEvent:
+    kind: str  # "status" | "delta" | "answer"
+    text: str = ""
+    answer: Answer | None = None
+
+
+def clean_question(question: str) -> tuple[str, list[str]]:
+    """Strip control characters and truncate; raise QuestionError for empty or content-free input."""
+    notices = []
+    if not isinstance(question, str):
+        raise QuestionError("question must be text", "问题必须是文字。")
+    text = "".join(ch for ch in question if unicodedata.category(ch)[0] != "C" or ch in "\n\t")
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise QuestionError("the question is empty", "请输入问题。")
+    if not re.search(r"[\u3400-\u9fffA-Za-z0-9]", text):
+        raise QuestionError(
+            "the question has no words to search for", "没有识别到可查询的文字，请用中文描述您的问题。"
+        )
+    if len(text) > MAX_QUESTION_CHARS:
+        text = text[:MAX_QUESTION_CHARS]
+        notices.append(f"问题过长，只使用了前{MAX_QUESTION_CHARS}个字。")
+    return text, notices
+
+
+class PolicyAssistant:
+    def __init__(self, settings: Settings, snapshot: IndexSnapshot, llm=None):
+        self.settings = settings
+        self.snapshot = snapshot
+        self.embedder = build_embedder(settings.embed, settings.index.embed_batch_size)
+        self.terms = TermWeights(snapshot.paragraphs)
+        self.llm = llm
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, build_if_missing: bool = True, progress: bool = False
+    ) -> PolicyAssistant:
+        from assistant.clients import chat_llm
+
+        try:
+            snapshot = open_index(settings)
+        except IndexMissing:
+            if not build_if_missing:
+                raise
+            from index.ingest import ingest
+
+            ingest(settings, progress=progress)
+            snapshot = open_index(settings)
+        return cls(settings, snapshot, llm=chat_llm(settings.llm))
+
+    @property
+    def backend_name(self) -> str:
+        return f"llm:{self.settings.llm.model}" if self.llm is not None else "extractive"
+
+    def documents(self) -> list[dict]:
+        """The indexed documents with their metadata and counts (for filters and the UI's document list)."""
+        out = []
+        for doc_id, entry in self.snapshot.documents.items():
+            out.append({"doc_id": doc_id, **entry["meta"], "counts": entry["counts"]})
+        return out
+
+    # -- the pipeline -------------------------------------------------------------------------------
+
+    def ask(self, question: str, history=None, doc: str | None = None, mode: str = "answer") -> Answer:
+        answer = None
+        for event in self.stream(question, history, doc, mode):
+            if event.kind == "answer":
+                answer = event.answer
+        assert answer is not None
+        return answer
+
+    def stream(
+        self, question: str, history=None, doc: str | None = None, mode: str = "answer"
+    ) -> Iterator[StreamEvent]:
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        if mode not in MODES:
+            raise QuestionError(f"mode must be one of {MODES}", "未知的模式。")
+        if doc and doc not in self.snapshot.documents:
+            raise QuestionError(f"unknown document {doc!r}", "所选文件不在索引中。")
+        text, notices = clean_question(question)
+        turns = normalise_history(history)
+
+        t = time.perf_counter()
+        rewritten = self._condense(text, turns, notices)
+        timings["condense"] = _ms(t)
+
+        t = time.perf_counter()
+        info = analyse(rewritten, self.snapshot.documents)
+        retriever = HybridRetriever(
+            self.snapshot, self.embedder, self.settings.retrieval, info, doc_filter=doc
+        )
+        hits = retriever.retrieve(self._retrieval_query(rewritten, info))
+        timings["retrieve"] = _ms(t)
+
+        evidence = [
+            Evidence(
+                self.snapshot.by_id[h.node.node_id],
+                rank,
+                self.snapshot.documents[h.node.metadata["doc_id"]]["meta"],
+            )
+            for rank, h in enumerate(hits[: self.settings.retrieval.top_k])
+        ]
+        retrieved = [
+            RetrievedParagraph(
+                h.node.node_id,
+                round(float(h.score or 0), 5),
+                h.node.metadata["doc_id"],
+                h.node.metadata["section"],
+                h.node.text,
+                h.node.metadata["kind"],
+                list(h.node.metadata.get("sources", [])),
+            )
+            for h in hits[: max(self.settings.retrieval.top_k, 10)]
+        ]
+        answer = Answer(
+            question=text,
+            text="",
+            retrieved=retrieved,
+            backend=self.backend_name,
+            mode=mode,
+            rewritten_question=rewritten if rewritten != text else "",
+            notices=notices,
+        )
+
+        t = time.perf_counter()
+        terms = self.terms.query_terms(rewritten, info.places)
+        plan = plan_answer(evidence, terms, info)
+        if self._should_refuse(plan, hits[: self.settings.retrieval.top_k], info):
+            timings["answer"] = _ms(t)
+            self._refuse(answer, evidence, mode)
+            yield StreamEvent("delta", answer.text)
+        elif self.llm is not None:
+            yield from self._answer_with_llm(answer, evidence, rewritten, mode, timings, t)
+        else:
+            rendered = render_answer(plan, mode)
+            answer.text = rendered.text
+            answer.citations = self._citations(rendered.cited, rendered.highlights)
+            timings["answer"] = _ms(t)
+            for line in answer.text.split("\n"):
+                yield StreamEvent("delta", line + "\n")
+
+        t = time.perf_counter()
+        if not answer.refused:
+            self._ground(answer, evidence, mode)
+        timings["ground"] = _ms(t)
+        timings["total"] = _ms(started)
+        answer.timings_ms = timings
+        yield StreamEvent("answer", answer.text, answer)
+
+    # -- steps ----------------------------------------------------------------------------------------
+
+    def _condense(self, question: str, turns: list[Turn], notices: list[str]) -> str:
+        if not any(t.role == "user" for t in turns):
+            return question
+        if self.llm is not None:
+            try:
+                return condense_with_llm(self.llm, question, turns, render)
+            except Exception as exc:  # the deterministic rewrite is a safe fallback
+                log.warning(
+                    "LLM condensing failed (%s); using the rule-based rewrite", exc.__class__.__name__
+                )
+        return rewrite(question, turns, self.snapshot.documents)
+
+    @staticmethod
+    def _retrieval_query(question: str, info: QueryInfo) -> str:
+        """Leave out place names once the search is scoped to their documents: they only add noise."""
+        from assistant.query import place_aliases
+
+        query = question
+        if info.doc_ids:
+            for region in info.places:
+                for alias in place_aliases(region):
+                    query = query.replace(alias, " ")
+        return query.strip() or question
+
+    def _should_refuse(self, plan, hits, info: QueryInfo) -> bool:
+        if not plan.sentences:
+            return True
+        r = self.settings.retrieval
+        dense_top = max((float(h.node.metadata.get("dense", 0.0)) for h in hits), default=0.0)
+        if info.years and not any(
+            y in s.text or y in s.evidence.paragraph.section for s in plan.sentences for y in info.years
+        ):
+            return True
+        return plan.best_coverage < r.refuse_min_coverage and dense_top < r.refuse_min_dense
+
+    def _refuse(self, answer: Answer, evidence: list[Evidence], mode: str) -> None:
+        suggestions = []
+        for ev in evidence:
+            label = f"《{ev.doc.get('title', ev.paragraph.doc_id)}》{ev.paragraph.section}"
+            if label not in suggestions:
+                suggestions.append(label)
+        answer.refused = True
+        answer.suggestions = suggestions[:3]
+        answer.text = render("refusal", mode=mode, refusal=REFUSAL, suggestions=answer.suggestions)
+
+    def _citations(
+        self, cited: list[Evidence], highlights: dict[str, list[str]], numbers: list[int] | None = None
+    ):
+        out = []
+        for i, ev in enumerate(cited):
+            p = ev.paragraph
+            text = p.text
+            if p.kind == "table_row" and p.table.get("note"):
+                text = f"{p.text}（{p.table['note']}）"
+            out.append(
+                Citation(
+                    n=numbers[i] if numbers else i + 1,
+                    id=p.id,
+                    doc_id=p.doc_id,
+                    doc_title=ev.doc.get("title", ""),
+                    doc_number=ev.doc.get("doc_number", ""),
+                    doc_date=ev.doc.get("date", ""),
+                    section=p.section,
+                    text=text,
+                    section_id=p.section_id,
+                    kind=p.kind,
+                    highlight=highlights.get(p.id, []),
+                )
+            )
+        return out
+
+    def _answer_with_llm(
+        self, answer: Answer, evidence: list[Evidence], question: str, mode: str, timings, t0
+    ):
+        from llama_index.core.llms import ChatMessage
+
+        numbered = [
+            {
+                "n": i + 1,
+                "doc_title": ev.doc.get("title", ""),
+                "doc_number": ev.doc.get("doc_number", ""),
+                "doc_date": ev.doc.get("date", ""),
+                "section": ev.paragraph.section,
+                "text": ev.paragraph.text,
+            }
+            for i, ev in enumerate(evidence)
+        ]
+        messages = [
+            ChatMessage(role="system", content=render("answer_system", refusal=REFUSAL)),
+            ChatMessage(
+                role="user", content=render("answer_user", paragraphs=numbered, mode=mode, question=question)
+            ),
+        ]
+        chunks: list[str] = []
+        for part in self.llm.stream_chat(messages):
+            delta = part.delta or ""
+            if delta:
+                chunks.append(delta)
+                yield StreamEvent("delta", delta)
+        timings["answer"] = _ms(t0)
+        text = "".join(chunks).strip()
+        answer.text = text
+        if REFUSAL in text and len(strip_marks(text)) < len(REFUSAL) + 40:
+            self._refuse(answer, evidence, mode)
+            return
+        cited_numbers = sorted({int(m.group(1)) for m in CITATION_MARK.finditer(text)})
+        cited = [(n, evidence[n - 1]) for n in cited_numbers if 1 <= n <= len(evidence)]
+        highlights = {ev.paragraph.id: _supported_sentences(text, n, ev.paragraph.text) for n, ev in cited}
+        answer.citations = self._citations([ev for _, ev in cited], highlights, [n for n, _ in cited])
+
+    def _ground(self, answer: Answer, evidence: list[Evidence], mode: str) -> None:
+        metadata_text = " ".join(
+            f"{ev.doc.get('title', '')} {ev.doc.get('doc_number', '')} {ev.doc.get('date', '')}"
+            for ev in evidence
+        )
+        grounded, report = ground(answer.text, answer.citations, metadata_text)
+        answer.grounding = report
+        if report.changed:
+            answer.text = grounded
+            answer.notices.append(
+                f"核查：删除了{len(report.removed_sentences)}处无法在引用段落中找到依据的内容。"
+            )
+            still_cited = {int(m.group(1)) for m in CITATION_MARK.finditer(grounded)}
+            answer.citations = [c for c in answer.citations if c.n in still_cited]
+            if not answer.citations:
+                self._refuse(answer, evidence, mode)
+
+
+def _supported_sentences(answer_text: str, n: int, paragraph: str) -> list[str]:
+    """Sentences of the paragraph that overlap most with answer sentences citing [n] (for highlighting)."""
+    from assistant.grounding import support
+
+    claims = [strip_marks(s) for s in split_sentences(answer_text) if f"[{n}]" in s]
+    picked = []
+    for sentence in split_sentences(paragraph):
+        if any(support(sentence, [c]) >= 0.5 for c in claims):
+            picked.append(sentence)
+    return picked
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 2)

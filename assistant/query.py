@@ -1,0 +1,89 @@
+"""What a question asks for, read without an LLM: places, years, section references, and intent.
+
+Places come from the indexed documents' metadata (region 长沙市 → 长沙市/长沙), never from a
+hard-coded list, so a new city's plan is recognised as soon as it is ingested.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from index.headings import CN_NUM
+
+_YEAR = re.compile(r"(?<!\d)(19|20)\d{2}(?=年|\b|$)")
+_NUMERIC_INTENT = re.compile(
+    r"多少|几[个项家所名万次年条]|比例|占比|标准是|标准为|目标|指标|数值|数量|人数|金额|规模|多大|多高|多长|"
+    r"几成|百分之|率是|达到|提高到|增加到|多少钱|几元|%|％"
+)
+_LIST_INTENT = re.compile(r"哪些|哪几|有什么|什么措施|怎么做|如何|举措|措施|任务|内容|包括")
+_COMPARE_INTENT = re.compile(r"分别|对比|比较|相比|两地|两市|各自|都有|有何不同|区别|差异|和.{1,6}一样")
+_SECTION_REF = re.compile(rf"(第[{CN_NUM}\d]+[章节部分]|专栏\s*\d+|[{CN_NUM}]+、|[（(][{CN_NUM}]+[）)])")
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+@dataclass
+class QueryInfo:
+    text: str
+    places: list[str] = field(default_factory=list)  # doc regions mentioned, as written in metadata
+    doc_ids: list[str] = field(default_factory=list)  # documents those places point to
+    years: list[str] = field(default_factory=list)
+    section_refs: list[str] = field(default_factory=list)  # e.g. 第五章, 专栏6
+    numeric: bool = False
+    listing: bool = False
+    compare: bool = False
+
+
+def place_aliases(region: str) -> list[str]:
+    """长沙市 → [长沙市, 长沙]; 湘西土家族苗族自治州 → [..., 湘西]."""
+    aliases = [region]
+    for suffix in ("土家族苗族自治州", "自治州", "自治区", "省", "市", "县", "区", "州", "盟"):
+        if region.endswith(suffix) and len(region) - len(suffix) >= 2:
+            aliases.append(region[: -len(suffix)])
+            break
+    return aliases
+
+
+def analyse(question: str, documents: dict[str, dict]) -> QueryInfo:
+    """Read places (mapped to documents), years, section references and intent from a question."""
+    info = QueryInfo(text=question)
+    for doc_id, entry in documents.items():
+        region = entry.get("meta", {}).get("region", "")
+        if not region:
+            continue
+        for alias in place_aliases(region):
+            if alias in question:
+                if region not in info.places:
+                    info.places.append(region)
+                info.doc_ids.append(doc_id)
+                break
+    info.years = [m.group(0) for m in _YEAR.finditer(question)]
+    info.section_refs = [normalise_section_ref(m.group(0)) for m in _SECTION_REF.finditer(question)]
+    info.numeric = bool(_NUMERIC_INTENT.search(question))
+    info.listing = bool(_LIST_INTENT.search(question))
+    info.compare = bool(_COMPARE_INTENT.search(question)) or len(info.places) > 1
+    return info
+
+
+def normalise_section_ref(ref: str) -> str:
+    """'第5章' → '第五章', '专栏 6' → '专栏6', '(一)' → '（一）' for matching against headings."""
+    ref = ref.replace(" ", "")
+    if ref.startswith("第"):
+        ref = re.sub(r"\d+", lambda m: to_chinese_number(int(m.group(0))), ref)
+    return ref.replace("(", "（").replace(")", "）")
+
+
+def heading_matches_ref(title: str, ref: str) -> bool:
+    """Does a section title start with the referenced marker (width-insensitive)?"""
+    folded = title.replace("(", "（").replace(")", "）").replace(" ", "")
+    if ref.startswith("专栏"):
+        return re.match(rf"^{re.escape(ref)}(?!\d)", folded) is not None
+    return folded.startswith(ref)
+
+
+def to_chinese_number(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 25 → 二十五 (up to 99, enough for chapter numbers)."""
+    if n < 10:
+        return _CN_DIGITS[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else "")
