@@ -189,7 +189,7 @@ def _numeric_lead(chosen: list[ScoredSentence], terms: dict[str, float], info: Q
                 best = all_clauses[i - 1] + best
             best = best.rstrip("，,：:；;。")
             if best and best != s.text.rstrip("，,：:；;。"):
-                return _LEADING_ORDINAL.sub("", best.lstrip("——")), s.evidence
+                return _LEADING_ORDINAL.sub("", best.removeprefix("——")), s.evidence
             return "", None
     return "", None
 
