@@ -129,6 +129,52 @@ def _ask_many(assistant, path: Path) -> int:
     return EXIT_PARTIAL if failures else EXIT_OK
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the eval set, write report.json + report.md, and apply the regression gate."""
+    import json
+
+    from assistant.pipeline import PolicyAssistant
+    from evals.dataset import DEFAULT_SET, EvalSetError, load_eval_set
+    from evals.runner import BASELINE_FILE, check_gate, load_gate, run_items, summarise, write_reports
+
+    assistant = PolicyAssistant.from_settings(settings, progress=True)
+    path = Path(args.set) if args.set else DEFAULT_SET
+    try:
+        items = load_eval_set(assistant.snapshot.paragraphs, path, args.split)
+    except (EvalSetError, OSError) as exc:
+        print(f"error: eval set {path}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.limit:
+        items = items[: args.limit]
+    results = run_items(assistant, items, progress=not args.quiet)
+    config = {
+        "backend": assistant.backend_name,
+        **settings.retrieval.model_dump(),
+        "eval_set": path.name,
+        "split": args.split or "all",
+    }
+    summary = summarise(results, config)
+    baseline_path = Path(args.baseline) if args.baseline else BASELINE_FILE
+    baseline = json.loads(baseline_path.read_text(encoding="utf-8")) if baseline_path.exists() else None
+    gate = check_gate(summary, baseline if not args.update_baseline else None, load_gate())
+    report_dir = Path(args.report) if args.report else settings.data_dir / "eval-report"
+    write_reports(results, summary, gate, report_dir)
+    from evals.runner import metrics_table
+
+    print(metrics_table(summary["metrics"]))
+    print(f"report: {report_dir / 'report.md'}")
+    if args.update_baseline:
+        baseline_path.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"baseline updated: {baseline_path}")
+    if not gate.passed:
+        print("eval gate FAILED:", file=sys.stderr)
+        for failure in gate.failures:
+            print(f"  - {failure}", file=sys.stderr)
+        return EXIT_ERROR
+    print("eval gate passed")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m assistant",
@@ -158,6 +204,19 @@ def build_parser() -> argparse.ArgumentParser:
         help='JSONL file, one {"id","question","history"?,"doc"?,"mode"?} per line; prints one JSON answer per line',
     )
     p.set_defaults(func=cmd_ask)
+    p = sub.add_parser(
+        "eval", help=cmd_eval.__doc__, description=cmd_eval.__doc__ + " Exit code 1 when the gate fails."
+    )
+    p.add_argument("--set", help="eval set JSONL (default evals/questions.jsonl)")
+    p.add_argument(
+        "--split", choices=["dev", "test", "all"], default=None, help="only this split (default: all)"
+    )
+    p.add_argument("--baseline", help="baseline JSON to compare with (default evals/baseline.json)")
+    p.add_argument("--update-baseline", action="store_true", help="write this run as the new baseline")
+    p.add_argument("--report", help="folder for report.json and report.md (default <data_dir>/eval-report)")
+    p.add_argument("--limit", type=int, help="only the first N questions (smoke runs)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_eval)
     return parser
 
 

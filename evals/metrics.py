@@ -1,0 +1,221 @@
+"""Deterministic, offline metrics for one answered eval question, and their aggregation.
+
+- retrieval: hit@1/3/5, reciprocal rank, recall@5 of gold quotes (a quote counts when any unit
+  holding it is retrieved);
+- citations: precision (cited units that are gold) and recall (gold quotes cited);
+- facts: share of required facts in the answer, after folding width, spaces, thousands
+  separators and Chinese numerals;
+- refusal: refused on unanswerable, false refusal on answerable;
+- faithfulness: share of answer sentences supported by what they cite (character bigrams, not
+  rouge_score, which drops Chinese), numeric consistency, negation flips (不/未/无/没有 on one side).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import asdict, dataclass, field
+
+from assistant.answer import REFUSAL, Answer
+from assistant.grounding import SUPPORT_THRESHOLD, support
+from assistant.text import (
+    CITATION_MARK,
+    chinese_numbers_in,
+    chinese_to_int,
+    fold,
+    numbers_in,
+    split_sentences,
+    strip_marks,
+)
+from evals.dataset import EvalItem
+
+_NEGATION = re.compile(r"不|未|无|没有|非|禁止")
+_FRAME = re.compile(r"^(据|根据|依据)《|^(说明|注[:：]|您好|以上内容|感谢|如需)|" + re.escape(REFUSAL))
+_CN_NUMERAL = re.compile(r"[零〇一二两三四五六七八九十百千万亿]{2,}")
+
+
+def normalise_fact_text(text: str) -> str:
+    """Fold width/space, drop thousands separators, write Chinese numerals as digits."""
+    folded = fold(text)
+    folded = re.sub(r"(?<=\d),(?=\d{3})", "", folded)
+
+    def digits(m: re.Match) -> str:
+        value = chinese_to_int(m.group(0))
+        return str(value) if value is not None and not m.group(0).endswith(("万", "亿")) else m.group(0)
+
+    return _CN_NUMERAL.sub(digits, folded)
+
+
+def fact_found(fact: str, answer: str) -> bool:
+    return normalise_fact_text(fact) in normalise_fact_text(answer)
+
+
+@dataclass
+class ItemResult:
+    id: str
+    type: str
+    split: str
+    question: str
+    answerable: bool
+    refused: bool
+    answer: str
+    cited: list[str]
+    retrieved: list[str]
+    gold: list[list[str]]
+    facts: list[str]
+    facts_found: list[str]
+    first_gold_rank: int | None  # 1-based rank of the first retrieved gold unit
+    recall_at_5: float
+    citation_precision: float | None
+    citation_recall: float | None
+    supported_sentences: int
+    answer_sentences: int
+    unsupported_numbers: list[str] = field(default_factory=list)
+    negation_flips: list[str] = field(default_factory=list)
+    latency_ms: float = 0.0
+    error: str = ""
+
+    @property
+    def fact_recall(self) -> float | None:
+        return len(self.facts_found) / len(self.facts) if self.facts else None
+
+    @property
+    def numeric_consistent(self) -> bool:
+        return not self.unsupported_numbers
+
+    @property
+    def refusal_correct(self) -> bool:
+        return self.refused != self.answerable
+
+    def hard_checks(self) -> dict[str, bool]:
+        """Per-question checks that, once passing, must keep passing (the regression gate)."""
+        return {"numeric_consistent": self.numeric_consistent, "refusal_correct": self.refusal_correct}
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["fact_recall"] = self.fact_recall
+        data["hard_checks"] = self.hard_checks()
+        return data
+
+
+def _answer_sentences(answer: Answer) -> list[tuple[str, list[int]]]:
+    """Content sentences of the answer with the markers each answers to (frames excluded)."""
+    out = []
+    for line in answer.text.split("\n"):
+        sentences = split_sentences(line, strong_only=True)
+        inherited: list[int] = []
+        tagged = []
+        for sentence in reversed(sentences):
+            own = [int(m.group(1)) for m in CITATION_MARK.finditer(sentence)]
+            inherited = own or inherited
+            tagged.append((sentence, own or inherited))
+        for sentence, markers in reversed(tagged):
+            content = strip_marks(sentence).strip()
+            if content and not _FRAME.search(content):
+                out.append((content, markers))
+    return out
+
+
+def score_item(item: EvalItem, answer: Answer, latency_ms: float) -> ItemResult:
+    retrieved = [r.id for r in answer.retrieved]
+    cited = [c.id for c in answer.citations]
+    gold_sets = [set(g.ids) for g in item.gold]
+    first_rank = next((rank for rank, pid in enumerate(retrieved, start=1) if pid in item.gold_ids), None)
+    top5 = set(retrieved[:5])
+    recall5 = sum(1 for g in gold_sets if g & top5) / len(gold_sets) if gold_sets else 0.0
+    precision = recall = None
+    if item.answerable and not answer.refused and cited:
+        precision = sum(1 for c in cited if c in item.gold_ids) / len(cited)
+        recall = sum(1 for g in gold_sets if g & set(cited)) / len(gold_sets) if gold_sets else None
+    by_n = {c.n: c for c in answer.citations}
+    metadata = " ".join(f"{c.doc_title} {c.doc_number} {c.doc_date}" for c in answer.citations)
+    allowed = numbers_in(metadata) | chinese_numbers_in(metadata)
+    supported, total, bad_numbers, flips = 0, 0, [], []
+    if not answer.refused:
+        for content, markers in _answer_sentences(answer):
+            sources = [f"{by_n[n].doc_title}{by_n[n].section}{by_n[n].text}" for n in markers if n in by_n]
+            total += 1
+            if sources and support(content, sources) >= SUPPORT_THRESHOLD:
+                supported += 1
+            source_numbers = (
+                set().union(*(numbers_in(s) | chinese_numbers_in(s) for s in sources)) if sources else set()
+            )
+            bad_numbers += sorted(
+                (numbers_in(content) | chinese_numbers_in(content)) - source_numbers - allowed
+            )
+            if sources and _negation_flip(content, sources):
+                flips.append(content)
+    return ItemResult(
+        id=item.id,
+        type=item.type,
+        split=item.split,
+        question=item.question,
+        answerable=item.answerable,
+        refused=answer.refused,
+        answer=answer.text,
+        cited=cited,
+        retrieved=retrieved[:10],
+        gold=[sorted(g) for g in gold_sets],
+        facts=item.facts,
+        facts_found=[f for f in item.facts if fact_found(f, answer.text)] if not answer.refused else [],
+        first_gold_rank=first_rank,
+        recall_at_5=recall5,
+        citation_precision=precision,
+        citation_recall=recall,
+        supported_sentences=supported,
+        answer_sentences=total,
+        unsupported_numbers=bad_numbers,
+        negation_flips=flips,
+        latency_ms=latency_ms,
+    )
+
+
+def _negation_flip(sentence: str, sources: list[str]) -> bool:
+    """The sentence negates where its best-matching source clause does not, or the reverse."""
+    best = max(
+        (c for s in sources for c in re.split(r"[，,。；;]", s) if c),
+        key=lambda c: support(sentence, [c]),
+        default="",
+    )
+    return bool(best) and bool(_NEGATION.search(sentence)) != bool(_NEGATION.search(best))
+
+
+def _mean(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return round(statistics.fmean(values), 4) if values else None
+
+
+def aggregate(results: list[ItemResult]) -> dict:
+    """Headline metrics over a list of results (retrieval and answer metrics over answerable ones)."""
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+    answered = [r for r in results if not r.refused]
+    sentences = sum(r.answer_sentences for r in answered)
+    latencies = sorted(r.latency_ms for r in results)
+    return {
+        "n": len(results),
+        "hit@1": _mean([1.0 if r.first_gold_rank == 1 else 0.0 for r in answerable]),
+        "hit@3": _mean([1.0 if r.first_gold_rank and r.first_gold_rank <= 3 else 0.0 for r in answerable]),
+        "hit@5": _mean([1.0 if r.first_gold_rank and r.first_gold_rank <= 5 else 0.0 for r in answerable]),
+        "mrr": _mean([1.0 / r.first_gold_rank if r.first_gold_rank else 0.0 for r in answerable]),
+        "recall@5": _mean([r.recall_at_5 for r in answerable]),
+        "citation_precision": _mean([r.citation_precision for r in answerable]),
+        "citation_recall": _mean([r.citation_recall for r in answerable]),
+        "fact_recall": _mean([r.fact_recall if not r.refused else 0.0 for r in answerable]),
+        "refusal_rate_unanswerable": _mean([1.0 if r.refused else 0.0 for r in unanswerable]),
+        "false_refusal_rate": _mean([1.0 if r.refused else 0.0 for r in answerable]),
+        "faithfulness": round(sum(r.supported_sentences for r in answered) / sentences, 4)
+        if sentences
+        else None,
+        "numeric_consistency": _mean([1.0 if r.numeric_consistent else 0.0 for r in answered]),
+        "negation_flips": sum(len(r.negation_flips) for r in answered),
+        "latency_p50_ms": round(latencies[len(latencies) // 2], 1) if latencies else None,
+        "latency_p95_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))], 1)
+        if latencies
+        else None,
+    }
+
+
+def by_type(results: list[ItemResult]) -> dict[str, dict]:
+    types = sorted({r.type for r in results})
+    return {t: aggregate([r for r in results if r.type == t]) for t in types}

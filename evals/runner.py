@@ -1,0 +1,172 @@
+"""Run the eval set through the assistant, write a report, and apply the regression gate.
+
+The gate fails when a metric falls below its floor (evals/gate.toml), drops more than the
+tolerance below the committed baseline (evals/baseline.json), or when a question that passed a
+hard check (numeric consistency, correct refusal) in the baseline fails it now. The baseline only
+changes with ``--update-baseline`` and records the configuration it was made with.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tqdm import tqdm
+
+from evals.dataset import EVAL_DIR, EvalItem
+from evals.metrics import ItemResult, aggregate, by_type, score_item
+
+GATE_FILE = EVAL_DIR / "gate.toml"
+BASELINE_FILE = EVAL_DIR / "baseline.json"
+LOWER_IS_BETTER = {"false_refusal_rate", "negation_flips"}
+NOT_GATED = {"n", "latency_p50_ms", "latency_p95_ms"}
+
+
+def run_items(assistant, items: list[EvalItem], progress: bool = True) -> list[ItemResult]:
+    from assistant.pipeline import QuestionError
+
+    results = []
+    for item in tqdm(items, desc="eval", unit="q", disable=not progress):
+        started = time.perf_counter()
+        try:
+            answer = assistant.ask(item.question, item.history, item.doc, item.mode)
+        except QuestionError as exc:
+            from assistant.answer import Answer
+
+            answer = Answer(question=item.question, text=str(exc), refused=True)
+        results.append(score_item(item, answer, round((time.perf_counter() - started) * 1000, 1)))
+    return results
+
+
+def summarise(results: list[ItemResult], config: dict) -> dict:
+    splits = {s: [r for r in results if r.split == s] for s in ("dev", "test")}
+    return {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config": config,
+        "metrics": {name: aggregate(rs) for name, rs in splits.items() if rs} | {"all": aggregate(results)},
+        "by_type": {name: by_type(rs) for name, rs in splits.items() if rs} | {"all": by_type(results)},
+        "hard_checks": {r.id: r.hard_checks() for r in results},
+    }
+
+
+@dataclass
+class GateResult:
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def load_gate(path: Path = GATE_FILE) -> dict:
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def check_gate(summary: dict, baseline: dict | None, gate: dict) -> GateResult:
+    result = GateResult()
+    current = summary["metrics"]["all"]
+    for metric, floor in gate.get("floors", {}).items():
+        value = current.get(metric)
+        if value is None:
+            continue
+        bad = value > floor if metric in LOWER_IS_BETTER else value < floor
+        if bad:
+            result.failures.append(f"{metric} = {value} is past its floor {floor}")
+    if baseline is None:
+        return result
+    tolerance = gate.get("tolerance", 0.02)
+    for metric, old in baseline["metrics"]["all"].items():
+        new = current.get(metric)
+        if metric in NOT_GATED or old is None or new is None:
+            continue
+        allowed = tolerance if metric != "negation_flips" else 0
+        if (new > old + allowed) if metric in LOWER_IS_BETTER else (new < old - allowed):
+            result.failures.append(f"{metric} fell from {old} to {new} (tolerance {allowed})")
+    for qid, checks in baseline.get("hard_checks", {}).items():
+        now = summary["hard_checks"].get(qid)
+        if now is None:
+            continue
+        for check, passed_before in checks.items():
+            if passed_before and not now.get(check, False):
+                result.failures.append(f"{qid}: {check} passed in the baseline and fails now")
+    return result
+
+
+def write_reports(results: list[ItemResult], summary: dict, gate: GateResult | None, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    data = dict(summary, results=[r.to_dict() for r in results], gate=None if gate is None else gate.failures)
+    (folder / "report.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    (folder / "report.md").write_text(markdown_report(results, summary, gate), encoding="utf-8")
+
+
+METRIC_COLUMNS = [
+    "hit@1",
+    "hit@5",
+    "mrr",
+    "recall@5",
+    "citation_precision",
+    "citation_recall",
+    "fact_recall",
+    "refusal_rate_unanswerable",
+    "false_refusal_rate",
+    "faithfulness",
+    "numeric_consistency",
+    "latency_p50_ms",
+]
+
+
+def metrics_table(rows: dict[str, dict]) -> str:
+    head = "| | " + " | ".join(METRIC_COLUMNS) + " |"
+    sep = "|---" * (len(METRIC_COLUMNS) + 1) + "|"
+    lines = [head, sep]
+    for name, metrics in rows.items():
+        cells = ["–" if metrics.get(c) is None else f"{metrics[c]:.3g}" for c in METRIC_COLUMNS]
+        lines.append(f"| {name} (n={metrics['n']}) | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def markdown_report(results: list[ItemResult], summary: dict, gate: GateResult | None) -> str:
+    out = [
+        "# Eval report",
+        "",
+        f"Created {summary['created_at']}; config `{json.dumps(summary['config'], ensure_ascii=False)}`",
+        "",
+    ]
+    out += ["## Overall", "", metrics_table(summary["metrics"]), ""]
+    for split, types in summary["by_type"].items():
+        out += [f"## By type ({split})", "", metrics_table(types), ""]
+    if gate is not None:
+        out += (
+            ["## Gate", "", "PASSED" if gate.passed else "FAILED:", ""]
+            + [f"- {f}" for f in gate.failures]
+            + [""]
+        )
+    failed = [r for r in results if not _passed(r)]
+    out += [f"## Failed questions ({len(failed)})", ""]
+    for r in failed:
+        out += [
+            f"### {r.id} ({r.type}, {r.split})",
+            "",
+            f"- question: {r.question}",
+            f"- expected facts: {', '.join(r.facts) or '(should refuse)'}; found: {', '.join(r.facts_found) or '–'}",
+            f"- refused: {r.refused}; first gold rank: {r.first_gold_rank}",
+            f"- gold: {r.gold}",
+            f"- cited: {r.cited}",
+            f"- unsupported numbers: {r.unsupported_numbers}" if r.unsupported_numbers else "",
+            "",
+            "```",
+            r.answer,
+            "```",
+            "",
+        ]
+    return "\n".join(out)
+
+
+def _passed(r: ItemResult) -> bool:
+    if not r.refusal_correct or not r.numeric_consistent:
+        return False
+    return r.answerable is False or (r.fact_recall or 0) >= 1.0
