@@ -62,6 +62,7 @@ class Answer:
     suggestions: list[str] = field(default_factory=list)  # nearest sections, shown with a refusal
     grounding: GroundingReport = field(default_factory=GroundingReport)
     notices: list[str] = field(default_factory=list)  # e.g. question truncated, LLM fell back
+    diagnostics: dict = field(default_factory=dict)  # refusal features and reason, for tuning and logs
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:

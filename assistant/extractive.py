@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from assistant.prompts import render
 from assistant.query import QueryInfo, place_aliases
-from assistant.text import fold, split_sentences
+from assistant.text import fold, protect_brackets, split_sentences
 from index.chunk import Paragraph
 from index.sparse import tokenize
 
@@ -78,9 +78,12 @@ class TermWeights:
         df = self.df.get(term, 0)
         return math.log((self.n - df + 0.5) / (df + 0.5) + 1.0)
 
-    def query_terms(self, query: str, places: list[str]) -> dict[str, float]:
-        """Content terms of a question with their weights; place names and question words left out."""
-        skip = set(_QUESTION_WORDS)
+    def query_terms(
+        self, query: str, places: list[str], skip: set[str] | frozenset = frozenset()
+    ) -> dict[str, float]:
+        """Content terms of a question with their weights; place names, question words and ``skip``
+        (colloquial variants already replaced by their canonical term) left out."""
+        skip = set(_QUESTION_WORDS) | set(skip)
         for region in places:
             skip.update(place_aliases(region))
         terms: dict[str, float] = {}
@@ -112,6 +115,7 @@ class Evidence:
     paragraph: Paragraph
     rank: int
     doc: dict  # document metadata
+    named: bool = False  # the question named this unit's section (第五章, 专栏6, 基本原则…)
 
 
 @dataclass
@@ -162,12 +166,13 @@ def plan_answer(evidence: list[Evidence], terms: dict[str, float], info: QueryIn
     plan = ExtractivePlan()
     if not evidence:
         return plan
-    section_hits = [ev for ev in evidence if ev.paragraph.kind == "outline" and info.section_refs]
     scored = score_sentences(evidence, terms, info)
     plan.best_coverage = max((s.coverage for s in scored), default=0.0)
-    if section_hits and evidence[0].paragraph.kind == "outline":
-        plan.sentences = [s for s in scored if s.evidence is evidence[0]]
-        plan.best_coverage = max(plan.best_coverage, 1.0)
+    named = [ev for ev in evidence if ev.named]
+    figure_wanted = info.numeric and not (info.section_refs or info.structure)
+    if named and not figure_wanted:
+        plan.sentences = _section_overview(named)
+        plan.best_coverage = 1.0  # the question named this section: answering it is not a guess
         return plan
     limit = MAX_SENTENCES_LISTING if info.listing else MAX_SENTENCES
     # A figure question wants the figure, not everything near it; a listing question wants breadth.
@@ -191,6 +196,18 @@ def plan_answer(evidence: list[Evidence], terms: dict[str, float], info: QueryIn
     if info.numeric and not info.compare:  # a comparison has one figure per document: no single lead
         plan.lead, plan.lead_evidence = _numeric_lead(chosen, terms, info)
     return plan
+
+
+def _section_overview(named: list[Evidence]) -> list[ScoredSentence]:
+    """What a named section says: an outline whole, otherwise the opening sentences of each unit."""
+    chosen: list[ScoredSentence] = []
+    per_unit = 2 if len(named) > 1 else 3
+    for ev in named:
+        for i, sentence in enumerate(units_of(ev.paragraph)[:per_unit]):
+            chosen.append(ScoredSentence(ev, i, sentence, 1.0, 1.0))
+        if len(chosen) >= MAX_SENTENCES_LISTING:
+            break
+    return chosen[:MAX_SENTENCES_LISTING]
 
 
 def _cover_each_document(chosen, ranked, evidence):
@@ -243,7 +260,9 @@ def _table_lead(p: Paragraph, info: QueryInfo) -> str:
     indicator = _LEADING_ORDINAL.sub("", cells[0])
     col = wanted[0]
     value = cells[col]
-    lead = f"{indicator}（{header[col]}）：{value}{unit}"
+    if not _DIGIT.search(value):
+        return ""
+    lead = f"{indicator}（{header[col]}）：{value}{'' if value.endswith(unit) else unit}"
     if "[" in value and p.table.get("note"):
         lead += f"（{p.table['note'].removeprefix('注：').removeprefix('注:')}）"
     return lead
@@ -270,7 +289,7 @@ def render_answer(plan: ExtractivePlan, mode: str) -> RenderedAnswer:
     groups: dict[str, dict] = {}
     for ev in order:
         quoted = sorted((s for s in plan.sentences if s.evidence is ev), key=lambda s: s.index)
-        text = "".join(s.text for s in quoted).strip()
+        text = protect_brackets("".join(s.text for s in quoted).strip())
         if ev.paragraph.kind == "table_row" and ev.paragraph.table.get("title"):
             text = f"{ev.paragraph.table['title'].strip()}：{text}"
         highlights[ev.paragraph.id] = [s.text for s in quoted]
@@ -287,7 +306,7 @@ def render_answer(plan: ExtractivePlan, mode: str) -> RenderedAnswer:
     notes = sorted({ev.paragraph.table["note"] for ev in order if ev.paragraph.table.get("note")})
     lead = ""
     if plan.lead and plan.lead_evidence is not None:
-        lead = f"{plan.lead}[{number[plan.lead_evidence.paragraph.id]}]"
+        lead = f"{protect_brackets(plan.lead)}[{number[plan.lead_evidence.paragraph.id]}]"
     template = "extractive_reply" if mode == "reply" else "extractive_answer"
     text = render(template, lead=lead, groups=list(groups.values()), notes=notes)
     return RenderedAnswer(text, order, highlights)

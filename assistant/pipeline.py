@@ -22,8 +22,9 @@ from assistant.prompts import render
 from assistant.query import QueryInfo, analyse
 from assistant.retrieve import HybridRetriever
 from assistant.settings import Settings
-from assistant.text import CITATION_MARK, split_sentences, strip_marks
+from assistant.text import CITATION_MARK, protect_brackets, split_sentences, strip_marks
 from index.embed import build_embedder
+from index.sparse import expand_query
 from index.store import IndexMissing, IndexSnapshot, open_index
 
 log = logging.getLogger(__name__)
@@ -129,10 +130,18 @@ class PolicyAssistant:
 
         t = time.perf_counter()
         info = analyse(rewritten, self.snapshot.documents)
+        expanded, info.synonym_variants = expand_query(rewritten)
+        mode = self.settings.retrieval.mode
         retriever = HybridRetriever(
-            self.snapshot, self.embedder, self.settings.retrieval, info, doc_filter=doc
+            self.snapshot,
+            self.embedder,
+            self.settings.retrieval,
+            info,
+            doc_filter=doc,
+            use_dense=mode != "sparse",
+            use_sparse=mode != "dense",
         )
-        hits = retriever.retrieve(self._retrieval_query(rewritten, info))
+        hits = retriever.retrieve(self._retrieval_query(expanded, info))
         timings["retrieve"] = _ms(t)
 
         evidence = [
@@ -140,6 +149,7 @@ class PolicyAssistant:
                 self.snapshot.by_id[h.node.node_id],
                 rank,
                 self.snapshot.documents[h.node.metadata["doc_id"]]["meta"],
+                named="section" in h.node.metadata.get("sources", []),
             )
             for rank, h in enumerate(hits[: self.settings.retrieval.top_k])
         ]
@@ -166,9 +176,10 @@ class PolicyAssistant:
         )
 
         t = time.perf_counter()
-        terms = self.terms.query_terms(rewritten, info.places)
+        terms = self.terms.query_terms(expanded, info.places, skip=info.synonym_variants)
         plan = plan_answer(evidence, terms, info)
-        if self._should_refuse(plan, hits[: self.settings.retrieval.top_k], info):
+        answer.diagnostics = self._refusal_features(plan, hits[: self.settings.retrieval.top_k], info, terms)
+        if answer.diagnostics["refusal_reason"]:
             timings["answer"] = _ms(t)
             self._refuse(answer, evidence, mode)
             yield StreamEvent("delta", answer.text)
@@ -216,16 +227,37 @@ class PolicyAssistant:
                     query = query.replace(alias, " ")
         return query.strip() or question
 
-    def _should_refuse(self, plan, hits, info: QueryInfo) -> bool:
-        if not plan.sentences:
-            return True
+    def _refusal_features(self, plan, hits, info: QueryInfo, terms: dict[str, float]) -> dict:
+        """Signals that the corpus does not answer the question, and the reason to refuse (or "")."""
         r = self.settings.retrieval
         dense_top = max((float(h.node.metadata.get("dense", 0.0)) for h in hits), default=0.0)
-        if info.years and not any(
+        total = sum(terms.values()) or 1.0
+        absent = [t for t in terms if self.terms.df.get(t, 0) == 0]
+        features = {
+            "best_coverage": round(plan.best_coverage, 4),
+            "dense_top": round(dense_top, 4),
+            "absent_terms": absent,
+            "absent_share": round(sum(terms[t] for t in absent) / total, 4),
+        }
+        reason = ""
+        if not plan.sentences:
+            reason = "nothing retrieved"
+        elif (
+            info.foreign_places
+            and not info.doc_ids
+            and not any(place in s.text for s in plan.sentences for place in info.foreign_places)
+        ):
+            reason = f"no document covers {'、'.join(info.foreign_places)}"
+        elif info.years and not any(
             y in s.text or y in s.evidence.paragraph.section for s in plan.sentences for y in info.years
         ):
-            return True
-        return plan.best_coverage < r.refuse_min_coverage and dense_top < r.refuse_min_dense
+            reason = f"nothing quoted mentions {'、'.join(info.years)}"
+        elif features["absent_share"] >= r.refuse_absent_share:
+            reason = f"key terms never occur in the documents: {'、'.join(absent)}"
+        elif plan.best_coverage < r.refuse_min_coverage and dense_top < r.refuse_min_dense:
+            reason = "weak match"
+        features["refusal_reason"] = reason
+        return features
 
     def _refuse(self, answer: Answer, evidence: list[Evidence], mode: str) -> None:
         suggestions = []
@@ -275,7 +307,7 @@ class PolicyAssistant:
                 "doc_number": ev.doc.get("doc_number", ""),
                 "doc_date": ev.doc.get("date", ""),
                 "section": ev.paragraph.section,
-                "text": ev.paragraph.text,
+                "text": protect_brackets(ev.paragraph.text),
             }
             for i, ev in enumerate(evidence)
         ]

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from index.headings import CN_NUM
+from index.sparse import place_names
 
 _YEAR = re.compile(r"(?<!\d)(19|20)\d{2}(?=年|\b|$)")
 _NUMERIC_INTENT = re.compile(
@@ -18,6 +19,9 @@ _NUMERIC_INTENT = re.compile(
 )
 _LIST_INTENT = re.compile(r"哪些|哪几|有什么|什么措施|怎么做|如何|举措|措施|任务|内容|包括")
 _COMPARE_INTENT = re.compile(r"分别|对比|比较|相比|两地|两市|各自|都有|有何不同|区别|差异|和.{1,6}一样")
+_STRUCTURE_INTENT = re.compile(
+    r"几章|哪几章|多少章|几个部分|哪几个部分|章节|目录|结构|框架|分几|哪几块|几大块"
+)
 _SECTION_REF = re.compile(rf"(第[{CN_NUM}\d]+[章节部分]|专栏\s*\d+|[{CN_NUM}]+、|[（(][{CN_NUM}]+[）)])")
 _CN_DIGITS = "零一二三四五六七八九"
 
@@ -32,6 +36,9 @@ class QueryInfo:
     numeric: bool = False
     listing: bool = False
     compare: bool = False
+    structure: bool = False  # asks how a document is organised (几章, 目录…)
+    foreign_places: list[str] = field(default_factory=list)  # places named that no document covers
+    synonym_variants: set[str] = field(default_factory=set)
 
 
 def place_aliases(region: str) -> list[str]:
@@ -62,6 +69,15 @@ def analyse(question: str, documents: dict[str, dict]) -> QueryInfo:
     info.numeric = bool(_NUMERIC_INTENT.search(question))
     info.listing = bool(_LIST_INTENT.search(question))
     info.compare = bool(_COMPARE_INTENT.search(question)) or len(info.places) > 1
+    info.structure = bool(_STRUCTURE_INTENT.search(question))
+    known = {
+        alias
+        for entry in documents.values()
+        for alias in place_aliases(entry.get("meta", {}).get("region", "") or "-")
+    }
+    info.foreign_places = [
+        p for p in place_names(question) if p not in known and p.removesuffix("市") not in known
+    ]
     return info
 
 

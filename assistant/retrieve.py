@@ -11,6 +11,7 @@ class resolves a default LLM even when it never calls one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,7 +23,7 @@ from llama_index.core.vector_stores import FilterOperator, MetadataFilter, Metad
 
 from assistant.query import QueryInfo, heading_matches_ref
 from assistant.settings import RetrievalSettings
-from index.chunk import Paragraph
+from index.chunk import Paragraph, section_id
 from index.sparse import search_bm25
 from index.store import IndexSnapshot
 
@@ -139,7 +140,8 @@ class HybridRetriever(BaseRetriever):
             rankings["sparse"] = SparseRetriever(self._snapshot, self._settings.sparse_k, doc_ids).retrieve(
                 query_bundle
             )
-        return rrf_fuse(rankings, self._settings.rrf_k)
+        weights = {"dense": self._settings.dense_weight, "sparse": self._settings.sparse_weight}
+        return rrf_fuse(rankings, self._settings.rrf_k, weights)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         all_docs = list(self._snapshot.documents)
@@ -151,24 +153,61 @@ class HybridRetriever(BaseRetriever):
         return self._with_sections(fused)
 
     def _with_sections(self, fused: list[NodeWithScore]) -> list[NodeWithScore]:
-        """Put the outline (or, for a leaf section, the paragraphs) of each named section first."""
-        if not self._info.section_refs:
-            return fused
+        """Put first what the question names: numbered sections (第五章, 专栏6), sections by title
+        (基本原则), or the document outline for questions about its structure (分几章)."""
         scope = set(self._scope or self._snapshot.documents)
+        records = [r for r in self._snapshot.sections.values() if r.doc_id in scope]
+        wanted = _named_sections(records, self._info)
+        injected_units: list[Paragraph] = []
+        if self._info.structure:
+            injected_units += [
+                p
+                for p in self._snapshot.paragraphs
+                if p.doc_id in scope and p.kind == "outline" and p.section_id == section_id(p.doc_id, ())
+            ]
+        for record in wanted:
+            units = [p for p in self._snapshot.paragraphs if p.section_id == record.id]
+            outline = [p for p in units if p.kind == "outline"]
+            injected_units += (outline or units)[:6]
+        if not injected_units:
+            return fused
         top_score = fused[0].score if fused else 1.0
-        injected: list[NodeWithScore] = []
-        for ref in self._info.section_refs:
-            for record in self._snapshot.sections.values():
-                if record.doc_id not in scope or not heading_matches_ref(record.title, ref):
-                    continue
-                units = [p for p in self._snapshot.paragraphs if p.section_id == record.id]
-                outline = [p for p in units if p.kind == "outline"]
-                for p in (outline or units)[:6]:
-                    injected.append(to_node(p, top_score * 1.5, section_ref=ref))
-        seen = {h.node.node_id for h in injected}
-        for hit in injected:
+        injected = []
+        for p in {p.id: p for p in injected_units}.values():
+            hit = to_node(p, top_score * 1.5)
             hit.node.metadata["sources"] = ["section"]
+            injected.append(hit)
+        seen = {h.node.node_id for h in injected}
         return injected + [h for h in fused if h.node.node_id not in seen]
+
+
+_MARKER = re.compile(
+    r"^(第[^章节部分]{1,4}[章节部分]|专栏\s*\d+|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[.．、])\s*"
+)
+MIN_TITLE_CHARS = 4
+MAX_TITLE_MATCHES = 2
+
+
+def _named_sections(records, info: QueryInfo) -> list:
+    """Sections the question points at by number (all refs must lie on the section's path) or by title."""
+    if info.section_refs:
+        refs = info.section_refs
+        by_number = [
+            r
+            for r in records
+            if heading_matches_ref(r.title, refs[-1])
+            and all(any(heading_matches_ref(t, ref) for t in r.path) for ref in refs)
+        ]
+        if by_number:
+            return by_number
+    folded_question = info.text.replace(" ", "")
+    by_title = []
+    for r in records:
+        core = _MARKER.sub("", r.title).strip()
+        if len(core) >= MIN_TITLE_CHARS and core in folded_question:
+            by_title.append((len(core), r))
+    by_title.sort(key=lambda pair: -pair[0])
+    return [r for _, r in by_title[:MAX_TITLE_MATCHES]]
 
 
 def _interleave(rankings: list[list[NodeWithScore]]) -> list[NodeWithScore]:

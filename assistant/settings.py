@@ -56,15 +56,26 @@ class ChromaSettings(BaseModel):
 
 
 class RetrievalSettings(BaseModel):
+    mode: Literal["hybrid", "dense", "sparse"] = Field(
+        "hybrid", description="hybrid: dense + BM25 fused; dense or sparse alone (for comparison)."
+    )
     top_k: int = Field(6, ge=1, description="Paragraphs handed to the answerer.")
     dense_k: int = Field(30, ge=1, description="Candidates from the dense (Chroma) retriever.")
     sparse_k: int = Field(30, ge=1, description="Candidates from the jieba BM25 retriever.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(0.5, ge=0, description="Weight of the dense ranking in the fusion.")
+    sparse_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
     refuse_min_coverage: float = Field(
         0.5,
         ge=0,
         le=1,
         description="Refuse when the best sentence covers less of the question's terms than this…",
+    )
+    refuse_absent_share: float = Field(
+        1.01,
+        ge=0,
+        le=1.01,
+        description="Refuse when this share of the question's term weight never occurs in the corpus.",
     )
     refuse_min_dense: float = Field(
         0.89,

@@ -104,5 +104,14 @@ def _canonical(number: str) -> str:
     return number.lstrip("0") or "0"
 
 
+_SOURCE_BRACKET = re.compile(r"\[(\d+(?:\.\d+)?)\]")
+
+
+def protect_brackets(text: str) -> str:
+    """Show a source's own bracketed figures ("[75]", 5-year totals) as ［75］ so they are never read as
+    citation markers. Only for display and prompts; stored text keeps the original characters."""
+    return _SOURCE_BRACKET.sub(r"［\1］", text)
+
+
 def strip_marks(text: str) -> str:
     return CITATION_MARK.sub("", text)

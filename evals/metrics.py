@@ -73,7 +73,7 @@ class ItemResult:
     unsupported_numbers: list[str] = field(default_factory=list)
     negation_flips: list[str] = field(default_factory=list)
     latency_ms: float = 0.0
-    error: str = ""
+    diagnostics: dict = field(default_factory=dict)
 
     @property
     def fact_recall(self) -> float | None:
@@ -167,6 +167,7 @@ def score_item(item: EvalItem, answer: Answer, latency_ms: float) -> ItemResult:
         unsupported_numbers=bad_numbers,
         negation_flips=flips,
         latency_ms=latency_ms,
+        diagnostics=answer.diagnostics,
     )
 
 

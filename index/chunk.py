@@ -133,14 +133,25 @@ def _outline(doc_id: str, sid: str, section: Section) -> Paragraph:
     return Paragraph(f"{sid}:outline", doc_id, "outline", text, sid, path, 0, section.start, section.end)
 
 
+_FIGURE = re.compile(r"^[<>≤≥＜＞~约]?\[?\d")
+
+
 def render_row(header: list[str], cells: list[str]) -> str:
-    """'指标：7.失业保险参保人数；单位：万人；2020年：182.8；…' (empty cells left out)."""
+    """'指标：7.失业保险参保人数；单位：万人；2020年：182.8万人；…' (empty cells left out).
+
+    Figures carry the row's unit ("182.8万人", "<5.5%") so a quoted value is never read without it.
+    """
+    unit_col = next((i for i, h in enumerate(header) if "单位" in h), None)
+    unit = cells[unit_col] if unit_col is not None and unit_col < len(cells) else ""
     pairs = []
     for i, cell in enumerate(cells):
         if not cell:
             continue
         name = header[i] if i < len(header) and header[i] else f"第{i + 1}列"
-        pairs.append(f"{name}：{cell}")
+        value = cell
+        if unit and i not in (0, unit_col) and _FIGURE.match(cell) and not cell.endswith(unit):
+            value = f"{cell}{unit}"
+        pairs.append(f"{name}：{value}")
     return "；".join(pairs)
 
 

@@ -28,10 +28,10 @@ from index.embed import EmbeddingCache, build_embedder
 from index.loaders import LoadError, corpus_files, load_text
 from index.metadata import SidecarError, load_meta, sidecar_path
 from index.parse import parse_document
-from index.sparse import build_bm25, save_bm25
+from index.sparse import USER_DICT, build_bm25, save_bm25
 
 log = logging.getLogger(__name__)
-PARSER_VERSION = "2"  # bump when parsing/chunking changes so every document is rebuilt
+PARSER_VERSION = "3"  # bump when parsing/chunking changes so every document is rebuilt
 
 
 @dataclass
@@ -98,6 +98,8 @@ def config_fingerprint(settings: Settings) -> dict:
         "embed_backend": settings.embed.backend,
         "embed_model": settings.embed.model,
         "max_tokens": settings.index.max_tokens,
+        # BM25 tokens depend on the jieba user dictionary: a changed dictionary rebuilds the index.
+        "userdict": hashlib.sha256(USER_DICT.read_bytes()).hexdigest()[:16],
     }
 
 

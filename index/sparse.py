@@ -18,6 +18,22 @@ import bm25s
 import numpy as np
 
 USER_DICT = Path(__file__).with_name("userdict.txt")
+SYNONYMS = Path(__file__).with_name("synonyms.txt")
+_GENERIC_PLACES = {
+    "湖南",
+    "湖南省",
+    "全省",
+    "全市",
+    "全国",
+    "中国",
+    "长株潭",
+    "中部",
+    "城乡",
+    "城区",
+    "农村",
+    "乡村",
+    "省会",
+}
 _STOPWORDS = set(
     [
         "的",
@@ -81,6 +97,13 @@ def _tokenizer():
     return tokenizer
 
 
+@lru_cache(maxsize=1)
+def _pos_tokenizer():
+    import jieba.posseg
+
+    return jieba.posseg.POSTokenizer(_tokenizer())
+
+
 def tokenize(text: str) -> list[str]:
     folded = unicodedata.normalize("NFKC", text).lower()
     with _lock:  # jieba's lazy initialisation is not thread-safe
@@ -114,3 +137,31 @@ def search_bm25(
         [tokens], k=min(k, n_docs), show_progress=False, weight_mask=weight_mask
     )
     return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+
+@lru_cache(maxsize=1)
+def synonyms() -> dict[str, str]:
+    """variant → canonical term, from synonyms.txt."""
+    mapping: dict[str, str] = {}
+    for line in SYNONYMS.read_text(encoding="utf-8").splitlines():
+        words = line.split()
+        if not words or line.startswith("#"):
+            continue
+        for variant in words[1:]:
+            mapping[variant] = words[0]
+    return mapping
+
+
+def expand_query(text: str) -> tuple[str, set[str]]:
+    """The question with canonical terms appended for colloquial variants, and the variants found."""
+    found = {v: c for v, c in synonyms().items() if v in text and c not in text}
+    if not found:
+        return text, set()
+    return text + " " + " ".join(sorted(set(found.values()))), set(found)
+
+
+def place_names(text: str) -> list[str]:
+    """Place names jieba tags in a text (ns), generic ones (全省, 城区…) left out."""
+    with _lock:
+        pairs = _pos_tokenizer().lcut(text)
+    return [p.word for p in pairs if p.flag == "ns" and len(p.word) >= 2 and p.word not in _GENERIC_PLACES]

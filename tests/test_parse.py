@@ -128,7 +128,10 @@ def test_changsha_indicator_tables_become_rows_with_headers_groups_and_notes():
     box2 = [u for u in rows if "专栏2 “十四五”规划发展主要指标" in u.section_path]
     assert len(box1) == 13 and len(box2) == 13
     row7 = next(u for u in box2 if u.text.startswith("指标：7.失业保险参保人数"))
-    assert row7.text == "指标：7.失业保险参保人数；单位：万人；2020年：182.8；2025年：212.7；属性：约束性"
+    assert (
+        row7.text
+        == "指标：7.失业保险参保人数；单位：万人；2020年：182.8万人；2025年：212.7万人；属性：约束性"
+    )
     assert row7.section_path[-1] == "二、社会保障"
     assert row7.table["note"] == "注：[]内为5年累计数"
     assert row7.table["header"] == ["指标", "单位", "2020年", "2025年", "属性"]
@@ -138,7 +141,7 @@ def test_changsha_indicator_tables_become_rows_with_headers_groups_and_notes():
     assert first.table["note"].startswith("注：《长沙市“十三五”人力资源和社会保障事业发展规划》共列15项")
     # An empty cell is left out rather than shown as an empty value.
     row11 = next(u for u in box2 if u.text.startswith("指标：11."))
-    assert "2020年" not in row11.text and "2025年：[2]" in row11.text
+    assert "2020年" not in row11.text and "2025年：[2]万人次" in row11.text
 
 
 def test_units_have_stable_ids_offsets_and_outlines():
@@ -214,4 +217,5 @@ def test_third_document_in_another_style_needs_no_code_changes():
 
 
 def test_render_row_names_missing_headers():
-    assert render_row(["指标", "单位"], ["A", "万人", "3"]) == "指标：A；单位：万人；第3列：3"
+    assert render_row(["指标", "单位"], ["A", "万人", "3"]) == "指标：A；单位：万人；第3列：3万人"
+    assert render_row(["指标", "单位", "2025年"], ["A", "万人", "—"]) == "指标：A；单位：万人；2025年：—"
