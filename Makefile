@@ -17,3 +17,7 @@ lint: $(PY)
 
 ingest: $(PY)
 	$(PY) -m assistant ingest
+
+.PHONY: eval
+eval: $(PY)
+	$(PY) -m assistant eval

@@ -113,6 +113,7 @@ def _ask_many(assistant, path: Path) -> int:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        item = None
         try:
             item = json.loads(line)
             if not isinstance(item, dict) or "question" not in item:
@@ -123,7 +124,7 @@ def _ask_many(assistant, path: Path) -> int:
             record = _answer_record(answer, item.get("id"))
         except (ValueError, QuestionError) as exc:
             failures += 1
-            item_id = item.get("id") if isinstance(locals().get("item"), dict) else None
+            item_id = item.get("id") if isinstance(item, dict) else None
             record = {"id": item_id, "line": number, "error": str(exc)}
         print(json.dumps(record, ensure_ascii=False), flush=True)
     return EXIT_PARTIAL if failures else EXIT_OK

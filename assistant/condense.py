@@ -59,7 +59,7 @@ def is_follow_up(question: str, documents: dict) -> bool:
 def _strip_context_words(question: str, info) -> str:
     core = _TRAILING.sub("", question.strip())
     core = _FOLLOW_UP_START.sub("", core)
-    for region in info.places:
+    for region in info.places + info.foreign_places:
         for alias in place_aliases(region):
             core = core.replace(alias, "")
     for year in info.years:
@@ -84,14 +84,16 @@ def _merge(question: str, context: str, documents: dict) -> str:
         return question
     cur, prev = analyse(question, documents), analyse(context, documents)
     merged = context
-    if cur.places:
-        if prev.places:
-            for old in prev.places:
+    # Places of the corpus and places jieba recognises alike ("那株洲呢？" is still a place swap).
+    cur_places, prev_places = cur.places + cur.foreign_places, prev.places + prev.foreign_places
+    if cur_places:
+        if prev_places:
+            for old in prev_places:
                 for alias in place_aliases(old):
                     merged = merged.replace(alias, "\0")
-            merged = re.sub("\0+", "和".join(place_aliases(p)[-1] for p in cur.places), merged)
+            merged = re.sub("\0+", "和".join(place_aliases(p)[-1] for p in cur_places), merged)
         else:
-            merged = "".join(place_aliases(p)[-1] for p in cur.places) + merged
+            merged = "".join(place_aliases(p)[-1] for p in cur_places) + merged
     if cur.years:
         if prev.years:
             for old in prev.years:

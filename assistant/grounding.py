@@ -16,8 +16,9 @@ from assistant.text import CITATION_MARK, chinese_numbers_in, fold, numbers_in, 
 
 SUPPORT_THRESHOLD = 0.5
 UNCITED_MAX_CHARS = 24
-_BOILERPLATE = re.compile(
-    r"^(据|根据|依据|按照)《|^(您好|你好|感谢|谢谢|如需|如有|以上|说明|温馨提示|注[:：]|祝您|此致|另外，?如)|"
+# Fixed wording of answer frames (source line, courtesy, caveats, refusal): allowed without citation.
+FRAME_PATTERN = re.compile(
+    r"^(据|根据|依据|按照)《|^(您好|你好|感谢|谢谢|如需|如有|以上|说明|温馨提示|注[:：]|祝您|此致|另外，?如|关于您|经查询)|"
     + re.escape(REFUSAL)
 )
 _CONTENT_CHARS = re.compile(r"[\w\u3400-\u9fff]")
@@ -76,37 +77,35 @@ def ground(text: str, citations: list[Citation], metadata_text: str = "") -> tup
 def _check_sentence(
     sentence: str, markers: list[int], by_n: dict[int, Citation], allowed: set[str], report: GroundingReport
 ) -> str | None:
-    invalid = [n for n in markers if n not in by_n]
+    """Keep, or drop and report, one sentence. ``markers`` include those inherited from later on its line."""
+    own = [int(m.group(1)) for m in CITATION_MARK.finditer(sentence)]
+    invalid = [n for n in own if n not in by_n]
     if invalid:
         report.invalid_markers.extend(invalid)
         sentence = CITATION_MARK.sub(lambda m: m.group(0) if int(m.group(1)) in by_n else "", sentence)
-    valid = [n for n in markers if n in by_n]
     content = strip_marks(sentence).strip()
     if not content:
         return None
     numbers = _numbers(content)
-    if _BOILERPLATE.search(content) and not valid:
-        sources = [c.text for c in by_n.values()]
-        bad = (
-            numbers - allowed - set().union(*(_numbers(s) for s in sources)) if sources else numbers - allowed
-        )
-        if bad:
-            report.unsupported_numbers.extend(sorted(bad))
-            report.removed_sentences.append(content)
-            return None
-        return sentence
-    if not valid:
+    all_source_numbers = set().union(*(_numbers(c.text) for c in by_n.values())) if by_n else set()
+    if not own:
+        if FRAME_PATTERN.search(content):  # 据《…》/您好/如需办理…: fine unless it slips in a figure
+            stray = numbers - allowed - all_source_numbers
+            return _reject(content, stray, report) if stray else sentence
         if not numbers and len(content) <= UNCITED_MAX_CHARS:
             return sentence  # a connective or heading-like line
-        report.removed_sentences.append(content)
-        report.unsupported_numbers.extend(sorted(numbers - allowed))
-        return None
+    valid = [n for n in (own or markers) if n in by_n]
+    if not valid:
+        return _reject(content, numbers - allowed, report)
     # The document title and section count as support too ("根据《…》第三章…" is not an invented claim).
     sources = [f"{by_n[n].doc_title}{by_n[n].section}{by_n[n].text}" for n in valid]
-    source_numbers = set().union(*(_numbers(s) for s in sources)) | allowed
-    bad_numbers = numbers - source_numbers
+    bad_numbers = numbers - set().union(*(_numbers(s) for s in sources)) - allowed
     if bad_numbers or support(content, sources) < SUPPORT_THRESHOLD:
-        report.unsupported_numbers.extend(sorted(bad_numbers))
-        report.removed_sentences.append(content)
-        return None
+        return _reject(content, bad_numbers, report)
     return sentence
+
+
+def _reject(content: str, bad_numbers: set[str], report: GroundingReport) -> None:
+    report.unsupported_numbers.extend(sorted(bad_numbers))
+    report.removed_sentences.append(content)
+    return None

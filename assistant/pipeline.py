@@ -131,15 +131,15 @@ class PolicyAssistant:
         t = time.perf_counter()
         info = analyse(rewritten, self.snapshot.documents)
         expanded, info.synonym_variants = expand_query(rewritten)
-        mode = self.settings.retrieval.mode
+        retrieval_mode = self.settings.retrieval.mode
         retriever = HybridRetriever(
             self.snapshot,
             self.embedder,
             self.settings.retrieval,
             info,
             doc_filter=doc,
-            use_dense=mode != "sparse",
-            use_sparse=mode != "dense",
+            use_dense=retrieval_mode != "sparse",
+            use_sparse=retrieval_mode != "dense",
         )
         hits = retriever.retrieve(self._retrieval_query(expanded, info))
         timings["retrieve"] = _ms(t)
@@ -357,11 +357,15 @@ def _supported_sentences(answer_text: str, n: int, paragraph: str) -> list[str]:
     from assistant.grounding import support
 
     claims = [strip_marks(s) for s in split_sentences(answer_text) if f"[{n}]" in s]
-    picked = []
-    for sentence in split_sentences(paragraph):
-        if any(support(sentence, [c]) >= 0.5 for c in claims):
-            picked.append(sentence)
-    return picked
+    sentences = split_sentences(paragraph)
+    picked: list[str] = []
+    for claim in claims:
+        # The paragraph sentence that best supports the claim (share of the claim found in it).
+        scored = [(support(claim, [sentence]), sentence) for sentence in sentences]
+        score, best = max(scored, default=(0.0, ""))
+        if score >= 0.4 and best not in picked:
+            picked.append(best)
+    return [s for s in sentences if s in picked]
 
 
 def _ms(since: float) -> float:

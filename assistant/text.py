@@ -28,6 +28,7 @@ _CN_DIGIT = {
     "九": 9,
 }
 _CN_UNIT = {"十": 10, "百": 100, "千": 1000}
+_SCALE = {"万": 10_000, "亿": 100_000_000}
 CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
 
 
@@ -85,6 +86,9 @@ def numbers_in(text: str) -> set[str]:
         value = raw.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", raw) else raw
         for part in value.split(","):
             found.add(_canonical(part))
+        scale = _SCALE.get(folded[m.end() : m.end() + 1])
+        if scale and "," not in value:  # "5万" also counts as 50000, so it matches "五万"
+            found.add(_canonical(repr(round(float(value) * scale, 6)).removesuffix(".0")))
     return {n for n in found if n}
 
 

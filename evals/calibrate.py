@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import sys
+from pathlib import Path
 
 FIXED_REASONS = ("nothing retrieved", "no document covers", "nothing quoted mentions")
 
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv:
         print(__doc__)
         return 2
-    results = json.loads(open(argv[0], encoding="utf-8").read())["results"]
+    results = json.loads(Path(argv[0]).read_text(encoding="utf-8"))["results"]
     print("errors  false_refusals  missed  coverage  dense  absent_share")
     for row in calibrate(results)[:10]:
         print("  ".join(str(x) for x in row))

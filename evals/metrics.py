@@ -16,8 +16,8 @@ import re
 import statistics
 from dataclasses import asdict, dataclass, field
 
-from assistant.answer import REFUSAL, Answer
-from assistant.grounding import SUPPORT_THRESHOLD, support
+from assistant.answer import Answer
+from assistant.grounding import FRAME_PATTERN, SUPPORT_THRESHOLD, support
 from assistant.text import (
     CITATION_MARK,
     chinese_numbers_in,
@@ -30,7 +30,6 @@ from assistant.text import (
 from evals.dataset import EvalItem
 
 _NEGATION = re.compile(r"不|未|无|没有|非|禁止")
-_FRAME = re.compile(r"^(据|根据|依据)《|^(说明|注[:：]|您好|以上内容|感谢|如需)|" + re.escape(REFUSAL))
 _CN_NUMERAL = re.compile(r"[零〇一二两三四五六七八九十百千万亿]{2,}")
 
 
@@ -111,7 +110,7 @@ def _answer_sentences(answer: Answer) -> list[tuple[str, list[int]]]:
             tagged.append((sentence, own or inherited))
         for sentence, markers in reversed(tagged):
             content = strip_marks(sentence).strip()
-            if content and not _FRAME.search(content):
+            if content and not FRAME_PATTERN.search(content):
                 out.append((content, markers))
     return out
 

@@ -210,8 +210,10 @@ def test_third_document_in_another_style_needs_no_code_changes():
     rows = [u for u in units if u.kind == "table_row"]
     assert [u.table["group"] for u in rows] == ["一、就业", "一、就业", "二、技能"]
     assert (
-        rows[2].text == "指标：3.补贴性职业技能培训人次；单位：万人次；2020年：—；2025年：[8]；属性：约束性"
+        rows[2].text
+        == "指标：3.补贴性职业技能培训人次；单位：万人次；2020年：—；2025年：[8]万人次；属性：约束性"
     )
+    assert rows[1].text == "指标：2.城镇调查失业率；单位：%；2020年：5.2%；2025年：<5.5%；属性：预期性"
     assert rows[2].table["note"] == "注：[]内为5年累计数"
     assert any("返乡创业人数累计达到8600人" in u.text for u in units)
 

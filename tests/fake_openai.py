@@ -1,0 +1,128 @@
+"""A local OpenAI-compatible HTTP server for tests: real sockets, JSON and SSE, scripted per test.
+
+Each request to /v1/chat/completions is answered by the next scripted reply (a string, or a
+function of the request body returning a string); requests are recorded for assertions.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+Reply = str | Callable[[dict], str]
+
+
+class FakeOpenAI:
+    def __init__(self) -> None:
+        self.replies: list[Reply] = []
+        self.default: Reply = "所提供的政策文件中没有找到相关内容。"
+        self.requests: list[dict] = []
+        self.headers: list[dict] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # keep test output quiet
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                server.requests.append(body)
+                server.headers.append(dict(self.headers))
+                if not self.path.endswith("/chat/completions"):
+                    self.send_error(404)
+                    return
+                reply = server.replies.pop(0) if server.replies else server.default
+                text = reply(body) if callable(reply) else reply
+                if body.get("stream"):
+                    self._stream(text, body)
+                else:
+                    self._json(text, body)
+
+            def _json(self, text: str, body: dict) -> None:
+                payload = json.dumps(
+                    {
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": body.get("model", "fake"),
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": text},
+                                "finish_reason": "stop",
+                            }
+                        ],
+                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def _stream(self, text: str, body: dict) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                pieces = [text[i : i + 7] for i in range(0, len(text), 7)] or [""]
+                for i, piece in enumerate(pieces):
+                    delta = {"content": piece} if i else {"role": "assistant", "content": piece}
+                    chunk = {
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion.chunk",
+                        "created": int(time.time()),
+                        "model": body.get("model", "fake"),
+                        "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
+                    }
+                    self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
+                    self.wfile.flush()
+                end = {
+                    "id": "chatcmpl-test",
+                    "object": "chat.completion.chunk",
+                    "created": int(time.time()),
+                    "model": body.get("model", "fake"),
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                }
+                self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())
+                self.wfile.flush()
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> FakeOpenAI:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def chat_requests(self) -> list[dict]:
+        return [r for r in self.requests if "messages" in r]
+
+
+def numbered_paragraphs(body: dict) -> dict[int, str]:
+    """The [n] paragraphs of the answer prompt in a chat request (n → paragraph text)."""
+    import re
+
+    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    blocks = re.split(r"\n(?=\[\d+\] 《)", "\n" + user)
+    out = {}
+    for block in blocks:
+        m = re.match(r"\[(\d+)\] 《[^\n]*\n(.*)", block.strip(), re.S)
+        if m:
+            out[int(m.group(1))] = m.group(2).split("\n\n")[0]
+    return out
+
+
+def cite(body: dict, needle: str) -> int:
+    """The number of the first prompt paragraph containing the needle (fails loudly if none)."""
+    for n, text in numbered_paragraphs(body).items():
+        if needle in text:
+            return n
+    raise AssertionError(f"no prompt paragraph contains {needle!r}")

@@ -1,0 +1,58 @@
+"""Deterministic follow-up rewriting (no index, no LLM)."""
+
+from __future__ import annotations
+
+from assistant.condense import Turn, is_follow_up, normalise_history, rewrite
+
+DOCS = {"cs": {"meta": {"region": "长沙市"}}, "xt": {"meta": {"region": "湘潭市"}}}
+
+
+def _rewrite(question, *previous):
+    return rewrite(question, [Turn("user", q) for q in previous], DOCS)
+
+
+def test_new_place_replaces_the_old_one():
+    assert _rewrite("那湘潭呢？", "长沙城区最低工资标准是多少？") == "湘潭城区最低工资标准是多少？"
+
+
+def test_new_year_replaces_the_old_one():
+    assert (
+        _rewrite("那到2025年呢？", "长沙失业保险参保人数2020年是多少？")
+        == "长沙失业保险参保人数2025年是多少？"
+    )
+
+
+def test_pronoun_question_is_asked_with_its_context():
+    out = _rewrite("它每年能带动多少人？", "长沙职业技能大赛多久举办一次？")
+    assert out.startswith("它每年能带动多少人") and "长沙职业技能大赛多久举办一次" in out
+
+
+def test_standalone_question_is_left_alone():
+    assert (
+        _rewrite("湘潭对高校毕业生就业有哪些措施？", "长沙城区最低工资标准是多少？")
+        == "湘潭对高校毕业生就业有哪些措施？"
+    )
+    assert not is_follow_up("湘潭对高校毕业生就业有哪些措施？", DOCS)
+
+
+def test_chains_of_follow_ups_resolve_from_the_start():
+    assert _rewrite("长沙呢？", "湘潭城区最低工资标准是多少？", "那株洲呢？") in {
+        "长沙城区最低工资标准是多少？",
+        "长沙城区最低工资标准是多少",
+    }
+
+
+def test_history_formats_are_normalised():
+    turns = normalise_history(
+        [
+            {"role": "user", "content": "问1"},
+            {"role": "assistant", "content": [{"type": "text", "text": "答1"}]},
+            ("问2", "答2"),
+        ]
+    )
+    assert [(t.role, t.content) for t in turns] == [
+        ("user", "问1"),
+        ("assistant", "答1"),
+        ("user", "问2"),
+        ("assistant", "答2"),
+    ]

@@ -1,0 +1,59 @@
+"""The grounding check on hand-made answers (no index needed)."""
+
+from __future__ import annotations
+
+from assistant.answer import Citation
+from assistant.grounding import ground
+
+WAGE = "城区、长浏宁三县（市）最低工资标准分别提高到1700元/月、1540元/月。"
+TITLE = "长沙市“十四五”人力资源和社会保障事业发展规划（2021—2025年）"
+
+
+def _citation(n: int, text: str) -> Citation:
+    return Citation(n, f"p{n}", "cs", TITLE, "长政办发〔2021〕73号", "2021-12-31", "第一章 > 第一节", text)
+
+
+def test_supported_sentence_with_its_marker_stays():
+    text, report = ground("长沙城区最低工资标准为1700元/月[1]。", [_citation(1, WAGE)])
+    assert text == "长沙城区最低工资标准为1700元/月[1]。"
+    assert not report.changed and report.checked_sentences == 1
+
+
+def test_wrong_number_is_removed_even_when_cited():
+    text, report = ground("城区最低工资标准为1700元/月[1]。三县为1600元/月[1]。", [_citation(1, WAGE)])
+    assert "1600" not in text and "1700" in text
+    assert report.unsupported_numbers == ["1600"]
+
+
+def test_uncited_claim_is_removed_but_connectives_and_frames_stay():
+    answer = "主要情况如下：\n据《长沙市规划》（长政办发〔2021〕73号）：\n城区为1700元/月[1]。\n另外全市还有30万个新岗位。"
+    text, report = ground(
+        answer, [_citation(1, WAGE)], metadata_text=f"{TITLE} 长政办发〔2021〕73号 2021-12-31"
+    )
+    assert "主要情况如下" in text and "据《长沙市规划》" in text and "1700" in text
+    assert "30万个新岗位" not in text
+    assert report.removed_sentences == ["另外全市还有30万个新岗位。"]
+
+
+def test_marker_at_the_end_of_a_line_covers_the_sentences_before_it():
+    answer = "城区、长浏宁三县（市）最低工资标准分别提高。提高到1700元/月、1540元/月[1]"
+    text, report = ground(answer, [_citation(1, WAGE)])
+    assert text == answer and not report.changed
+
+
+def test_markers_pointing_nowhere_are_dropped():
+    text, report = ground("城区最低工资标准为1700元/月[1][7]。", [_citation(1, WAGE)])
+    assert text == "城区最低工资标准为1700元/月[1]。" and report.invalid_markers == [7]
+
+
+def test_unsupported_wording_is_removed():
+    text, report = ground("长沙将全面取消最低工资制度[1]。", [_citation(1, WAGE)])
+    assert text == "" and report.removed_sentences
+
+
+def test_chinese_numerals_count_as_numbers():
+    source = _citation(1, "每2年举办1届长沙市职业技能大赛，每年带动5万人参与。")
+    _, report = ground("每年带动五万人参与[1]。", [source])
+    assert not report.unsupported_numbers
+    _, report = ground("每年带动八万人参与[1]。", [source])
+    assert report.unsupported_numbers == ["80000"]

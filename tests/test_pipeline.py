@@ -1,0 +1,197 @@
+"""The offline (extractive) pipeline on the real corpus: the right paragraph is cited, the figure is there."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import CHANGSHA, XIANGTAN
+
+from assistant.answer import REFUSAL
+from assistant.cli import main as cli_main
+from assistant.pipeline import MAX_QUESTION_CHARS, PolicyAssistant, QuestionError
+
+
+@pytest.fixture(scope="module")
+def assistant(real_index, real_snapshot):
+    return PolicyAssistant(real_index, real_snapshot)
+
+
+def _cited_texts(answer) -> str:
+    return "\n".join(c.text for c in answer.citations)
+
+
+def test_numeric_question_puts_the_figure_first_and_cites_its_paragraph(assistant):
+    answer = assistant.ask("长沙城区的最低工资标准是多少？")
+    assert not answer.refused and answer.backend == "extractive"
+    assert "1700元/月" in answer.text.split("\n")[0] or "1700元/月" in answer.text.split("\n")[1]
+    first = answer.citations[0]
+    assert first.doc_id == CHANGSHA and "最低工资标准分别提高到1700元/月" in first.text
+    assert first.section == "第一章 发展基础和面临形势 > 第一节 发展基础"
+    assert first.doc_number == "长政办发〔2021〕73号" and first.doc_date == "2021-12-31"
+    assert "长政办发〔2021〕73号" in answer.text  # the answer names its document
+    assert "规划中的数字是编制时的情况或规划期目标" in answer.text
+    assert set(answer.timings_ms) >= {"condense", "retrieve", "answer", "ground", "total"}
+    assert not answer.grounding.changed
+
+
+def test_table_question_reaches_the_row_with_unit_and_target(assistant):
+    answer = assistant.ask("长沙失业保险参保人数2025年的目标是多少？")
+    assert answer.text.startswith("失业保险参保人数（2025年）：212.7万人[1]")
+    assert answer.citations[0].kind == "table_row"
+    assert "专栏2" in answer.citations[0].section
+
+
+def test_five_year_totals_keep_their_note(assistant):
+    answer = assistant.ask("长沙十四五城镇新增就业人数的规划目标是多少？")
+    assert "［75］万人" in answer.text  # bracketed 5-year total, shown so it is not a citation marker
+    assert "[]内为5年累计数" in answer.text
+
+
+def test_section_question_lists_the_chapter(assistant):
+    answer = assistant.ask("长沙规划第五章讲什么？")
+    assert answer.citations[0].kind == "outline"
+    assert "第五章 构筑创新创业人才高地" in answer.text and "第三节 壮大技能人才队伍" in answer.text
+    box = assistant.ask("专栏6下面有哪几项？")
+    for item in [
+        "1.技工教育提质工程",
+        "2.高技能人才振兴计划",
+        "3.技能人才评价改革",
+        "4.职业技能竞赛引领计划",
+    ]:
+        assert item in box.text
+
+
+def test_constraint_indicator_question_lists_both_rows(assistant):
+    answer = assistant.ask("约束性指标有哪些？")
+    assert "失业保险参保人数" in answer.text and "工伤保险参保人数" in answer.text
+    assert all("约束性" in c.text for c in answer.citations)
+
+
+def test_comparison_cites_both_documents(assistant):
+    answer = assistant.ask("长沙和湘潭的失业保险金标准分别是最低工资的多少？")
+    docs = {c.doc_id for c in answer.citations}
+    assert docs == {CHANGSHA, XIANGTAN}
+    assert "90%" in answer.text
+    assert "《长沙市" in answer.text and "《湘潭市" in answer.text
+
+
+def test_place_in_question_scopes_the_search(assistant):
+    answer = assistant.ask("湘潭城区最低工资标准是多少？")
+    assert {c.doc_id for c in answer.citations} == {XIANGTAN}
+    assert "1700元/月" in answer.text
+
+
+def test_follow_up_carries_the_topic_to_the_new_place(assistant):
+    history = [
+        {"role": "user", "content": "长沙城区最低工资标准是多少？"},
+        {"role": "assistant", "content": "…"},
+    ]
+    answer = assistant.ask("那湘潭呢？", history=history)
+    assert answer.rewritten_question == "湘潭城区最低工资标准是多少？"
+    assert answer.citations[0].doc_id == XIANGTAN and "1700元/月" in answer.text
+
+
+def test_follow_up_changes_the_year(assistant):
+    history = [{"role": "user", "content": "长沙失业保险参保人数2020年是多少？"}]
+    answer = assistant.ask("那到2025年呢？", history=history)
+    assert "2025" in answer.rewritten_question and "失业保险参保人数" in answer.rewritten_question
+    assert "212.7" in answer.text
+
+
+def test_follow_up_with_a_pronoun_keeps_the_earlier_subject(assistant):
+    history = [("长沙市职业技能大赛多久举办一次？", "每2年举办1届[1]")]  # (user, assistant) pairs work too
+    answer = assistant.ask("它每年能带动多少人参加？", history=history)
+    assert "5万人" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question", ["2024年长沙养老金涨了多少？", "个人所得税起征点是多少？", "岳阳的人社十四五规划有什么目标？"]
+)
+def test_unanswerable_questions_are_refused_with_suggestions(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.refused and answer.citations == []
+    assert answer.text.startswith(REFUSAL)
+    assert answer.diagnostics["refusal_reason"]
+    assert answer.suggestions and all(s.startswith("《") for s in answer.suggestions)
+
+
+def test_reply_draft_is_polite_grounded_and_cited(assistant):
+    answer = assistant.ask("我是湘潭的应届大学生，政府有什么就业帮助吗？", mode="reply")
+    assert answer.text.startswith("您好")
+    assert "如需办理具体业务，请咨询当地人力资源和社会保障部门" in answer.text
+    assert answer.citations and all(c.doc_id == XIANGTAN for c in answer.citations)
+    assert "高校毕业生" in answer.text and not answer.grounding.changed
+    refusal = assistant.ask("长沙的公积金贷款额度最高多少？", mode="reply")
+    assert refusal.refused and refusal.text.startswith("您好") and REFUSAL in refusal.text
+
+
+def test_document_filter_limits_citations(assistant):
+    answer = assistant.ask("高校毕业生就业有哪些措施？", doc=XIANGTAN)
+    assert {c.doc_id for c in answer.citations} == {XIANGTAN}
+    with pytest.raises(QuestionError):
+        assistant.ask("高校毕业生就业有哪些措施？", doc="no-such-doc")
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t", "🙂🙂🙂", "\x00\x07"])
+def test_empty_or_content_free_questions_get_a_clear_error(assistant, question):
+    with pytest.raises(QuestionError) as info:
+        assistant.ask(question)
+    assert info.value.zh  # a Chinese message for the UI
+
+
+def test_overlong_question_is_truncated_with_a_notice(assistant):
+    answer = assistant.ask("长沙城区最低工资标准是多少？" + "请详细说明。" * 400)
+    assert any(str(MAX_QUESTION_CHARS) in n for n in answer.notices)
+    assert len(answer.question) == MAX_QUESTION_CHARS
+
+
+def test_streaming_yields_growing_text_then_the_answer(assistant):
+    events = list(assistant.stream("湘潭对高校毕业生就业有哪些措施？"))
+    deltas = [e for e in events if e.kind == "delta"]
+    assert len(deltas) > 2 and events[-1].kind == "answer"
+    assert "".join(e.text for e in deltas).strip() == events[-1].answer.text.strip()
+
+
+def test_cli_ask_json_has_the_documented_fields(real_index, capsys, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(real_index.data_dir))
+    assert cli_main(["ask", "--json", "长沙城区最低工资标准是多少？"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"answer", "refused", "backend", "citations", "retrieved", "grounding", "timings_ms"} <= set(data)
+    citation = data["citations"][0]
+    assert {"n", "id", "doc_title", "doc_number", "section", "text"} <= set(citation)
+    assert {"id", "score", "section", "text"} <= set(data["retrieved"][0])
+
+
+def test_cli_batch_questions_one_json_line_each(real_index, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(real_index.data_dir))
+    batch = tmp_path / "q.jsonl"
+    lines = [
+        {"id": "a", "question": "长沙城区最低工资标准是多少？"},
+        {
+            "id": "b",
+            "question": "那湘潭呢？",
+            "history": [{"role": "user", "content": "长沙城区最低工资标准是多少？"}],
+        },
+        {"id": "c", "question": "   "},
+        {"id": "d", "question": "湘潭有哪些措施？", "mode": "reply", "doc": XIANGTAN},
+    ]
+    batch.write_text(
+        "\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\nnot json\n", encoding="utf-8"
+    )
+    code = cli_main(["ask", "--questions", str(batch)])
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 3  # some lines failed, the others were answered
+    assert [r.get("id") for r in records] == ["a", "b", "c", "d", None]
+    assert "1700元/月" in records[0]["answer"] and records[1]["citations"][0]["doc_title"].startswith("湘潭")
+    assert "error" in records[2] and "error" in records[4]
+    assert records[3]["mode"] == "reply"
+
+
+def test_cli_ask_builds_the_index_when_missing(tmp_path, capsys, monkeypatch, mini_corpus):
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "fresh"))
+    monkeypatch.setenv("ASSISTANT_INDEX_CORPUS_DIR", str(mini_corpus))
+    assert cli_main(["ask", "测试市每年安排多少就业补助资金？"]) == 0
+    captured = capsys.readouterr()
+    assert "building it from the corpus first" in captured.err
+    assert "2000万元" in captured.out
