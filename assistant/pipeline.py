@@ -91,6 +91,14 @@ class PolicyAssistant:
             snapshot = open_index(settings)
         return cls(settings, snapshot, llm=chat_llm(settings.llm))
 
+    def warm_up(self) -> None:
+        """Load the lazily-initialised parts (jieba dictionaries, the embedder) before the first user asks."""
+        from index.sparse import place_names, tokenize
+
+        tokenize("预热")
+        place_names("长沙")
+        self.embedder.get_query_embedding("预热")
+
     @property
     def backend_name(self) -> str:
         return f"llm:{self.settings.llm.model}" if self.llm is not None else "extractive"

@@ -102,6 +102,15 @@ class UISettings(BaseModel):
     port: int = Field(7860, description="Port of the chat UI.")
     username: str | None = Field(None, description="Optional login user name.")
     password: SecretStr | None = Field(None, description="Optional login password.")
+    examples: list[str] = Field(
+        default_factory=lambda: [
+            "长沙城区最低工资标准是多少？",
+            "湘潭对高校毕业生就业有哪些措施？",
+            "长沙和湘潭的失业保险参保人数分别是多少？",
+            "专栏6下面有哪几项？",
+        ],
+        description="Example questions shown on first use (set them for your own corpus).",
+    )
 
 
 class Settings(BaseSettings):

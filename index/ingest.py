@@ -13,6 +13,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,8 +142,16 @@ def _previous(settings: Settings) -> tuple[str | None, dict]:
     return generation, manifest
 
 
-def ingest(settings: Settings, corpus_dir: Path | None = None, progress: bool = True) -> IngestSummary:
-    """Bring the index up to date with the corpus folder; returns what was done."""
+def ingest(
+    settings: Settings,
+    corpus_dir: Path | None = None,
+    progress: bool = True,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> IngestSummary:
+    """Bring the index up to date with the corpus folder; returns what was done.
+
+    ``on_progress(stage, done, total)`` is called as paragraphs are embedded (for a UI's progress).
+    """
     started = time.perf_counter()
     corpus_dir = corpus_dir or settings.index.corpus_dir
     if not corpus_dir.is_dir():
@@ -168,7 +177,9 @@ def ingest(settings: Settings, corpus_dir: Path | None = None, progress: bool = 
     if not paragraphs:
         raise NothingToIndex(summary)
     generation = datetime.now(UTC).strftime("g%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    _write_generation(settings, generation, paragraphs, sections, doc_entries, fingerprint, summary, progress)
+    _write_generation(
+        settings, generation, paragraphs, sections, doc_entries, fingerprint, summary, progress, on_progress
+    )
     store.publish(settings, generation)
     store.collect_garbage(settings, keep={generation, prev_gen} - {None})
     summary.generation = generation
@@ -242,7 +253,9 @@ def _fill_counts(summary: IngestSummary, manifest: dict) -> None:
             setattr(summary, key, getattr(summary, key) + value)
 
 
-def _embed_all(settings: Settings, paragraphs: list[Paragraph], summary: IngestSummary, progress: bool):
+def _embed_all(
+    settings: Settings, paragraphs: list[Paragraph], summary: IngestSummary, progress: bool, on_progress=None
+):
     cache = EmbeddingCache(
         settings.data_dir / "embeddings.sqlite", f"{settings.embed.backend}:{settings.embed.model}"
     )
@@ -262,17 +275,19 @@ def _embed_all(settings: Settings, paragraphs: list[Paragraph], summary: IngestS
                     cache.put_many(chunk, vectors)
                     cached.update({cache.key(t): v for t, v in zip(chunk, vectors, strict=True)})
                     bar.update(len(chunk))
+                    if on_progress is not None:
+                        on_progress("embed", bar.n, len(missing))
         return [cached[cache.key(t)] for t in texts]
     finally:
         cache.close()
 
 
 def _write_generation(
-    settings, generation, paragraphs, sections, doc_entries, fingerprint, summary, progress
+    settings, generation, paragraphs, sections, doc_entries, fingerprint, summary, progress, on_progress=None
 ):
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    vectors = _embed_all(settings, paragraphs, summary, progress)
+    vectors = _embed_all(settings, paragraphs, summary, progress, on_progress)
     folder = store.index_root(settings) / generation
     folder.mkdir(parents=True)
     store.write_jsonl(folder / "paragraphs.jsonl", [p.to_dict() for p in paragraphs])

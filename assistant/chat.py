@@ -1,0 +1,412 @@
+"""The Gradio chat UI: a thin adapter over ``PolicyAssistant``.
+
+``build_ui(holder, settings)`` makes the Blocks app; ``launch`` (in app.py) only serves it. The
+handlers (``respond``, ``give_feedback``, …) are plain functions and generators over plain values,
+so tests drive them without a browser. Everything shown is escaped here: user text and document
+text are never interpreted as HTML or Markdown (a ``<script>`` or ``![](http://…)`` shows as text).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+
+from assistant.answer import Answer
+from assistant.condense import Turn
+from assistant.feedback import append_feedback
+from assistant.pipeline import PolicyAssistant, QuestionError
+from assistant.settings import Settings
+from assistant.text import CITATION_MARK, strip_marks
+
+log = logging.getLogger(__name__)
+
+MODES = [("政策查询", "answer"), ("起草答复", "reply")]
+ALL_DOCS = ""
+# Characters Markdown gives meaning to, written as entities so text stays text.
+_MARKDOWN_SPECIALS = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-!|~<>"}
+
+CSS = """
+.cite { font-weight: 600; color: #b45309; cursor: pointer; text-decoration: none; }
+.src-card { border: 1px solid #d6d3d1; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; background: #fafaf9; }
+.src-card.flash { outline: 3px solid #f59e0b; }
+.src-head { font-weight: 600; }
+.src-path { color: #57534e; font-size: 0.9em; margin: 4px 0; }
+.src-text mark { background: #fde68a; }
+.status-note { color: #44403c; font-size: 0.95em; }
+.status-warn { color: #b91c1c; }
+"""
+
+# Clicking a [n] marker brings source card n into view (links in chat messages would otherwise
+# open a new tab). Listens in the capture phase so Gradio's own link handling never runs.
+JS = """
+() => {
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest('a.cite, a[href^="#src-"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const card = document.getElementById(link.getAttribute('href').slice(1));
+    if (card) {
+      card.scrollIntoView({behavior: 'smooth', block: 'center'});
+      card.classList.add('flash');
+      setTimeout(() => card.classList.remove('flash'), 1500);
+    }
+  }, true);
+}
+"""
+
+
+def safe_text(text: str) -> str:
+    """Text as inert HTML: escaped, Markdown syntax neutralised, line breaks kept."""
+    escaped = "".join(_MARKDOWN_SPECIALS.get(ch, html.escape(ch, quote=True)) for ch in text)
+    return escaped.replace("\n", "<br>")
+
+
+def answer_html(text: str, linked: bool = True) -> str:
+    """An answer as safe HTML with each [n] marker a link to source card n."""
+    parts, last = [], 0
+    for m in CITATION_MARK.finditer(text):
+        parts.append(safe_text(text[last : m.start()]))
+        n = m.group(1)
+        parts.append(f'<a class="cite" href="#src-{n}">[{n}]</a>' if linked else f"[{n}]")
+        last = m.end()
+    parts.append(safe_text(text[last:]))
+    return "".join(parts)
+
+
+def _highlighted(text: str, highlights: list[str]) -> str:
+    out = safe_text(text)
+    for sentence in sorted(set(highlights), key=len, reverse=True):
+        piece = safe_text(sentence)
+        if piece and piece in out:
+            out = out.replace(piece, f"<mark>{piece}</mark>", 1)
+    return out
+
+
+def sources_html(answer: Answer | None, assistant: PolicyAssistant | None) -> str:
+    if answer is None:
+        return '<div class="status-note">引用的原文段落会显示在这里。</div>'
+    if answer.refused:
+        items = "".join(f"<li>{safe_text(s)}</li>" for s in answer.suggestions)
+        return f'<div class="status-note">未找到可引用的段落。可参考的章节：<ul>{items}</ul></div>'
+    cards = []
+    for c in answer.citations:
+        section_text = ""
+        if assistant is not None and c.section_id in assistant.snapshot.sections:
+            section_text = assistant.snapshot.sections[c.section_id].text
+        context = (
+            f"<details><summary>阅读所在章节全文</summary><div>{safe_text(section_text)}</div></details>"
+            if section_text
+            else ""
+        )
+        cards.append(
+            f'<div class="src-card" id="src-{c.n}">'
+            f'<div class="src-head">[{c.n}] 《{safe_text(c.doc_title)}》（{safe_text(c.doc_number or "文号未知")}，'
+            f"{safe_text(c.doc_date or '日期未知')}）</div>"
+            f'<div class="src-path">{safe_text(c.section)}</div>'
+            f'<div class="src-text">{_highlighted(c.text, c.highlight)}</div>{context}</div>'
+        )
+    return "".join(cards) or '<div class="status-note">这条回答没有引用段落。</div>'
+
+
+def status_html(answer: Answer | None, assistant: PolicyAssistant | None) -> str:
+    if assistant is None:
+        return ""
+    backend = "离线摘录模式" if assistant.llm is None else f"大模型：{assistant.settings.llm.model}"
+    parts = [f'<span class="status-note">回答方式：{safe_text(backend)}</span>']
+    if answer is not None:
+        if answer.refused:
+            parts.append('<span class="status-warn">文件中没有找到答案（已拒答）</span>')
+        for notice in answer.notices:
+            parts.append(f'<span class="status-warn">{safe_text(notice)}</span>')
+        if answer.rewritten_question:
+            parts.append(
+                f'<span class="status-note">按上下文理解为：{safe_text(answer.rewritten_question)}</span>'
+            )
+    return "　".join(parts)
+
+
+def reply_draft(answer: Answer | None) -> str:
+    """The reply text a hotline operator copies: citation markers removed, sources listed after."""
+    if answer is None or answer.mode != "reply":
+        return ""
+    text = strip_marks(answer.text).strip()
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+@dataclass
+class ChatState:
+    """Per-browser-session state: the plain-text turns for follow-ups and the last answer."""
+
+    turns: list[Turn] = field(default_factory=list)
+    last: Answer | None = None
+
+
+class AssistantHolder:
+    """Builds (or updates) the index and the assistant in a background thread, reporting progress."""
+
+    def __init__(self, settings: Settings, assistant: PolicyAssistant | None = None):
+        self.settings = settings
+        self.assistant = assistant
+        self.status = "就绪" if assistant else "正在准备索引……"
+        self.error: str | None = None
+        self._ready = threading.Event()
+        if assistant is not None:
+            self._ready.set()
+
+    def start(self) -> AssistantHolder:
+        if not self._ready.is_set():
+            threading.Thread(target=self._load, name="index-loader", daemon=True).start()
+        return self
+
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        self.status = f"正在建立索引：已处理 {done}/{total} 个段落……"
+
+    def _load(self) -> None:
+        from index.ingest import NothingToIndex, ingest
+
+        try:
+            ingest(self.settings, progress=False, on_progress=self._progress)
+        except NothingToIndex:
+            self.status = "文件夹中没有可索引的文件，使用已有索引。"
+        except (
+            Exception
+        ) as exc:  # an unusable corpus must not take the UI down; an older index may still work
+            log.exception("ingest on start failed")
+            self.status = f"更新索引失败（{exc.__class__.__name__}），使用已有索引。"
+        try:
+            assistant = PolicyAssistant.from_settings(self.settings, build_if_missing=False)
+            assistant.warm_up()
+            self.assistant = assistant
+            self.status = "就绪"
+        except Exception as exc:
+            log.exception("cannot open the index")
+            self.error = f"无法打开索引：{exc.__class__.__name__}。请检查 corpus 文件夹后重启。"
+            self.status = self.error
+        finally:
+            self._ready.set()
+
+    def wait(self, timeout: float | None = None) -> PolicyAssistant | None:
+        self._ready.wait(timeout)
+        return self.assistant
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set() and self.assistant is not None
+
+
+# -- handlers ----------------------------------------------------------------------------------------
+
+
+def respond(message: str, history: list, mode: str, doc: str, state: ChatState, holder: AssistantHolder):
+    """Chat handler (a generator): yields (history, sources, status, draft, state, textbox) as it streams."""
+    history = list(history or [])
+    message = message or ""
+    history.append({"role": "user", "content": safe_text(message)})
+    history.append({"role": "assistant", "content": ""})
+    while not holder._ready.is_set():
+        history[-1]["content"] = safe_text(holder.status)
+        yield history, sources_html(None, None), "", "", state, ""
+        time.sleep(0.5)
+    assistant = holder.assistant
+    if assistant is None:
+        history[-1]["content"] = safe_text(holder.error or "索引不可用。")
+        yield history, sources_html(None, None), "", "", state, ""
+        return
+    try:
+        stream = assistant.stream(message, state.turns, doc or None, mode)
+        partial = ""
+        answer = None
+        for event in stream:
+            if event.kind == "delta":
+                partial += event.text
+                history[-1]["content"] = answer_html(partial, linked=False)
+                yield history, sources_html(None, None), status_html(None, assistant), "", state, ""
+            elif event.kind == "answer":
+                answer = event.answer
+    except QuestionError as exc:
+        history[-1]["content"] = safe_text(exc.zh)
+        yield history, sources_html(None, None), status_html(None, assistant), "", state, ""
+        return
+    except Exception:  # never a stack trace in the page; the log has it
+        log.exception("answering failed")
+        history[-1]["content"] = safe_text("抱歉，处理这个问题时出错了，请稍后再试或换一种问法。")
+        yield history, sources_html(None, None), status_html(None, assistant), "", state, ""
+        return
+    history[-1]["content"] = answer_html(answer.text)
+    state = ChatState(
+        turns=[*state.turns, Turn("user", answer.question), Turn("assistant", answer.text)], last=answer
+    )
+    yield (
+        history,
+        sources_html(answer, assistant),
+        status_html(answer, assistant),
+        reply_draft(answer),
+        state,
+        "",
+    )
+
+
+def give_feedback(rating: str, comment: str, state: ChatState, holder: AssistantHolder) -> tuple[str, str]:
+    """Append feedback on the last answer to the log; returns (message, cleared comment box)."""
+    answer = state.last if state else None
+    if answer is None:
+        return "请先提问，再对回答进行评价。", comment
+    record = {
+        "rating": rating,
+        "comment": (comment or "").strip()[:2000],
+        "question": answer.question,
+        "rewritten_question": answer.rewritten_question,
+        "mode": answer.mode,
+        "backend": answer.backend,
+        "refused": answer.refused,
+        "answer": answer.text,
+        "citations": [
+            {"n": c.n, "id": c.id, "doc_title": c.doc_title, "section": c.section} for c in answer.citations
+        ],
+    }
+    append_feedback(holder.settings.data_dir, record)
+    return "已记录您的反馈，谢谢！", ""
+
+
+def new_chat():
+    return [], ChatState(), sources_html(None, None), "", "", ""
+
+
+def documents_html(holder: AssistantHolder) -> str:
+    assistant = holder.assistant
+    if assistant is None:
+        return safe_text(holder.status)
+    rows = []
+    for d in assistant.documents():
+        counts = d["counts"]
+        rows.append(
+            "<tr>"
+            + "".join(
+                f"<td>{safe_text(str(v))}</td>"
+                for v in (
+                    d.get("title") or d["doc_id"],
+                    d.get("doc_number") or "—",
+                    d.get("date") or "—",
+                    counts["sections"],
+                    counts["paragraphs"],
+                    counts["table_rows"],
+                )
+            )
+            + "</tr>"
+        )
+    built = assistant.snapshot.manifest.get("created_at", "")
+    head = "".join(f"<th>{h}</th>" for h in ("文件", "文号", "日期", "章节数", "段落数", "表格行数"))
+    return (
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f'<p class="status-note">索引建立时间：{safe_text(built)}（UTC）</p>'
+    )
+
+
+def doc_choices(holder: AssistantHolder) -> list[tuple[str, str]]:
+    choices = [("全部文件", ALL_DOCS)]
+    if holder.assistant is not None:
+        choices += [(d.get("title") or d["doc_id"], d["doc_id"]) for d in holder.assistant.documents()]
+    return choices
+
+
+def api_ask(question: str, mode: str, doc: str, holder: AssistantHolder) -> dict:
+    """The JSON API (for gradio_client): the same Answer the chat shows, as data."""
+    assistant = holder.wait(timeout=600)
+    if assistant is None:
+        return {"error": holder.error or "index unavailable"}
+    try:
+        return assistant.ask(question, doc=doc or None, mode=mode or "answer").to_dict()
+    except QuestionError as exc:
+        return {"error": str(exc), "message": exc.zh}
+
+
+# -- layout ------------------------------------------------------------------------------------------
+
+
+def build_ui(holder: AssistantHolder, settings: Settings):
+    import gradio as gr
+
+    with gr.Blocks(title="政策问答助手", analytics_enabled=False) as app:
+        state = gr.State(ChatState())
+        gr.Markdown("## 政策问答助手\n根据政策文件原文回答问题，每条回答都附有引用段落。")
+        status = gr.HTML(status_html(None, holder.assistant), elem_id="status")
+        loading = gr.HTML(safe_text(holder.status) if not holder.ready else "", elem_id="loading")
+        with gr.Tab("问答"), gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(label="对话", height=520, elem_id="chat", buttons=["copy"])
+                with gr.Row():
+                    mode = gr.Radio(MODES, value="answer", label="模式", elem_id="mode")
+                    doc = gr.Dropdown(doc_choices(holder), value=ALL_DOCS, label="查询范围", elem_id="doc")
+                question = gr.Textbox(
+                    label="问题",
+                    placeholder="例如：长沙城区最低工资标准是多少？",
+                    lines=2,
+                    elem_id="question",
+                )
+                with gr.Row():
+                    send = gr.Button("发送", variant="primary", elem_id="send")
+                    clear = gr.Button("新对话", elem_id="new-chat")
+                gr.Examples(examples=[[q] for q in settings.ui.examples], inputs=[question], label="示例问题")
+                draft = gr.Textbox(
+                    label="答复草稿（起草答复模式，已去除引用标记，可一键复制）",
+                    lines=6,
+                    buttons=["copy"],
+                    elem_id="draft",
+                )
+                with gr.Row():
+                    up = gr.Button("👍 有帮助", elem_id="thumbs-up")
+                    down = gr.Button("👎 有问题", elem_id="thumbs-down")
+                comment = gr.Textbox(label="意见（可选）", lines=1, elem_id="comment")
+                feedback_note = gr.Markdown(elem_id="feedback-note")
+            with gr.Column(scale=2):
+                gr.Markdown("### 引用原文")
+                sources = gr.HTML(sources_html(None, None), elem_id="sources")
+        with gr.Tab("文件列表"):
+            docs_table = gr.HTML(documents_html(holder), elem_id="documents")
+
+        outputs = [chatbot, sources, status, draft, state, question]
+
+        def _respond(message, history, mode_value, doc_value, chat_state):
+            yield from respond(message, history, mode_value, doc_value, chat_state, holder)
+
+        send.click(_respond, [question, chatbot, mode, doc, state], outputs, api_name="chat")
+        question.submit(_respond, [question, chatbot, mode, doc, state], outputs, api_name=False)
+        clear.click(new_chat, None, [chatbot, state, sources, status, draft, question], api_name=False)
+        up.click(
+            lambda c, s: give_feedback("up", c, s, holder),
+            [comment, state],
+            [feedback_note, comment],
+            api_name=False,
+        )
+        down.click(
+            lambda c, s: give_feedback("down", c, s, holder),
+            [comment, state],
+            [feedback_note, comment],
+            api_name=False,
+        )
+
+        def _ask(question_text: str, mode_value: str = "answer", doc_value: str = "") -> dict:
+            return api_ask(question_text, mode_value, doc_value, holder)
+
+        gr.api(_ask, api_name="ask")
+
+        timer = gr.Timer(1.0, active=not holder.ready)
+
+        def _poll():
+            if holder._ready.is_set():
+                return (
+                    "",
+                    status_html(None, holder.assistant),
+                    documents_html(holder),
+                    gr.Dropdown(choices=doc_choices(holder), value=ALL_DOCS),
+                    gr.Timer(active=False),
+                )
+            return safe_text(holder.status), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=True)
+
+        timer.tick(_poll, None, [loading, status, docs_table, doc, timer], api_name=False)
+    return app

@@ -1,0 +1,167 @@
+"""End to end in a real browser (Debian's Chromium driven by Playwright) against `python app.py`,
+plus the same question through gradio_client. The screenshot and timings land in test-artifacts/."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from assistant.feedback import read_feedback
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def running_app(real_index, tmp_path_factory):
+    """`python app.py` on a free loopback port, over a copy of the session's index."""
+    data_dir = tmp_path_factory.mktemp("app-data")
+    shutil.copytree(real_index.data_dir, data_dir, dirs_exist_ok=True)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    env.update(ASSISTANT_DATA_DIR=str(data_dir), GRADIO_ANALYTICS_ENABLED="False", PYTHONPATH=str(REPO))
+    log = open(data_dir / "app.log", "w")  # noqa: SIM115 (closed at teardown)
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(f"app.py exited: {(data_dir / 'app.log').read_text()}")
+            time.sleep(0.3)
+    yield url, data_dir
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert CHROMIUM.exists(), (
+        "Chromium is needed for this test: apt-get install chromium (bash .ci/run does it)"
+    )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _ask(page, question: str) -> tuple[float, float]:
+    """Type and send a question; return (seconds to first streamed text, seconds to the full answer)."""
+    before = page.locator("#chat .message").count()
+    page.fill("#question textarea", question)
+    started = time.perf_counter()
+    page.click("#send")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#chat .message').length > n && "
+        "document.querySelectorAll('#chat .message')[document.querySelectorAll('#chat .message').length - 1]"
+        ".innerText.trim().length > 0",
+        arg=before + 1,
+        timeout=60000,
+    )
+    first = time.perf_counter() - started
+    page.wait_for_selector("#sources .src-card, #sources li", timeout=60000)
+    page.wait_for_function("() => !document.querySelector('#send').disabled", timeout=60000)
+    return first, time.perf_counter() - started
+
+
+def test_ask_cite_reply_feedback_in_a_real_browser(running_app, browser):
+    url, data_dir = running_app
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page.goto(url)
+    page.wait_for_selector("#question textarea", timeout=60000)
+    # The index is opened in the background after the page is served; the status line says when ready.
+    page.wait_for_function(
+        "() => document.querySelector('#status').innerText.includes('离线摘录模式')", timeout=60000
+    )
+
+    first, full = _ask(page, "长沙城区最低工资标准是多少？")
+    chat = page.locator("#chat")
+    assert chat.locator("a.cite").count() >= 1 and "1700元/月" in chat.inner_text()
+    card = page.locator("#sources #src-1")
+    assert "1700元/月" in card.inner_text() and card.locator("mark").count() == 1
+    chat.locator("a.cite").first.click()
+    page.wait_for_function("() => document.querySelector('#src-1').classList.contains('flash')", timeout=5000)
+    assert page.url.startswith(url)  # the marker scrolled the panel; it did not navigate away
+
+    page.get_by_label("起草答复").check()
+    _ask(page, "我想在长沙创业，能贷款吗？")
+    page.wait_for_function(
+        "() => document.querySelector('#draft textarea').value.startsWith('您好')", timeout=30000
+    )
+    draft = page.input_value("#draft textarea")
+    assert "创业担保贷款" in draft and "[1]" not in draft
+
+    page.fill("#comment textarea", "浏览器测试反馈")
+    page.click("#thumbs-up")
+    page.wait_for_function(
+        "() => document.querySelector('#feedback-note').innerText.includes('谢谢')", timeout=10000
+    )
+    records = read_feedback(data_dir)
+    assert (
+        records[-1]["comment"] == "浏览器测试反馈" and records[-1]["question"] == "我想在长沙创业，能贷款吗？"
+    )
+    assert records[-1]["mode"] == "reply" and records[-1]["citations"]
+
+    page.fill("#question textarea", "<img src=x onerror=\"document.title='pwned'\"> 长沙最低工资？")
+    page.click("#send")
+    page.wait_for_timeout(1500)
+    assert page.title() != "pwned"
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ui.png"), full_page=True)
+    (ARTIFACTS / "ui-timings.json").write_text(
+        json.dumps({"first_text_s": round(first, 3), "full_answer_s": round(full, 3)}), encoding="utf-8"
+    )
+    assert (ARTIFACTS / "ui.png").stat().st_size > 10_000
+    page.close()
+
+
+def test_gradio_client_gets_the_same_cited_answer(running_app, real_index, real_snapshot):
+    from gradio_client import Client
+
+    from assistant.pipeline import PolicyAssistant
+
+    url, _ = running_app
+    client = Client(url, verbose=False)
+    data = client.predict("长沙城区最低工资标准是多少？", "answer", "", api_name="/ask")
+    direct = PolicyAssistant(real_index, real_snapshot).ask("长沙城区最低工资标准是多少？")
+    assert data["answer"] == direct.text
+    assert [c["id"] for c in data["citations"]] == [c.id for c in direct.citations]
+    assert data["citations"][0]["doc_number"] == "长政办发〔2021〕73号"
