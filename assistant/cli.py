@@ -147,7 +147,18 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
     if args.limit:
         items = items[: args.limit]
-    results = run_items(assistant, items, progress=not args.quiet)
+    judge = None
+    if assistant.llm is not None:
+        from evals.judge import LLMJudge
+
+        judge = LLMJudge(assistant.llm, settings.llm.model, settings.data_dir / "judge-cache.sqlite")
+    else:
+        print(
+            "LLM judge skipped: no LLM configured (set ASSISTANT_LLM_MODEL for LLM-judged faithfulness and "
+            "correctness); offline metrics only.",
+            file=sys.stderr,
+        )
+    results = run_items(assistant, items, progress=not args.quiet, judge=judge)
     config = {
         "backend": assistant.backend_name,
         **settings.retrieval.model_dump(),
@@ -163,6 +174,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from evals.runner import metrics_table
 
     print(metrics_table(summary["metrics"]))
+    if judge is not None:
+        judged = summary["metrics"]["all"]
+        print(
+            f"LLM judge ({settings.llm.model}, {judge.calls} new calls): faithfulness "
+            f"{judged.get('judged_faithfulness')}, correctness {judged.get('judged_correctness')}"
+        )
     print(f"report: {report_dir / 'report.md'}")
     if args.update_baseline:
         baseline_path.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -73,6 +73,7 @@ class ItemResult:
     negation_flips: list[str] = field(default_factory=list)
     latency_ms: float = 0.0
     diagnostics: dict = field(default_factory=dict)
+    judged: dict = field(default_factory=dict)  # LLM judge verdicts, when a judge ran
 
     @property
     def fact_recall(self) -> float | None:
@@ -192,7 +193,18 @@ def aggregate(results: list[ItemResult]) -> dict:
     answered = [r for r in results if not r.refused]
     sentences = sum(r.answer_sentences for r in answered)
     latencies = sorted(r.latency_ms for r in results)
-    return {
+    judged = [r.judged for r in answered if r.judged]
+    llm_judged = {}
+    if judged:
+        llm_judged = {
+            "judged_faithfulness": _mean(
+                [1.0 if j["faithful"] else 0.0 for j in judged if j["faithful"] is not None]
+            ),
+            "judged_correctness": _mean(
+                [1.0 if j["correct"] else 0.0 for j in judged if j.get("correct") is not None]
+            ),
+        }
+    return llm_judged | {
         "n": len(results),
         "hit@1": _mean([1.0 if r.first_gold_rank == 1 else 0.0 for r in answerable]),
         "hit@3": _mean([1.0 if r.first_gold_rank and r.first_gold_rank <= 3 else 0.0 for r in answerable]),

@@ -26,7 +26,8 @@ LOWER_IS_BETTER = {"false_refusal_rate", "negation_flips"}
 NOT_GATED = {"n", "latency_p50_ms", "latency_p95_ms"}
 
 
-def run_items(assistant, items: list[EvalItem], progress: bool = True) -> list[ItemResult]:
+def run_items(assistant, items: list[EvalItem], progress: bool = True, judge=None) -> list[ItemResult]:
+    """Answer every item and score it; with a ``judge`` (evals.judge.LLMJudge) answers are also LLM-judged."""
     from assistant.pipeline import QuestionError
 
     results = []
@@ -38,7 +39,10 @@ def run_items(assistant, items: list[EvalItem], progress: bool = True) -> list[I
             from assistant.answer import Answer
 
             answer = Answer(question=item.question, text=str(exc), refused=True)
-        results.append(score_item(item, answer, round((time.perf_counter() - started) * 1000, 1)))
+        result = score_item(item, answer, round((time.perf_counter() - started) * 1000, 1))
+        if judge is not None and not answer.refused:
+            result.judged = judge.judge(item.question, answer, item.facts)
+        results.append(result)
     return results
 
 

@@ -164,3 +164,72 @@ def test_cli_eval_writes_reports_and_exits_nonzero_on_regression(real_index, tmp
     assert cli_main([*args, "--report", str(tmp_path / "r2")]) == 1
     assert "eval gate FAILED" in capsys.readouterr().err
     assert json.loads(baseline.read_text(encoding="utf-8")) == saved  # unchanged without --update-baseline
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("是", True),
+        ("是的。\n所有事实都有依据", True),
+        ("答案：是", True),
+        ("【是】", True),
+        ("正确", True),
+        ("否\n第二句没有依据", False),
+        ("不是", False),
+        ("不正确", False),
+        ("No.", False),
+        ("无法判断", None),
+        ("", None),
+    ],
+)
+def test_judge_verdicts_are_read_in_chinese(text, verdict):
+    from evals.judge import parse_verdict
+
+    assert parse_verdict(text) is verdict
+
+
+def test_llm_judge_scores_and_caches(real_index, real_snapshot, tmp_path, dev_items):
+    from fake_openai import FakeOpenAI
+
+    from assistant.clients import chat_llm
+    from evals.judge import LLMJudge
+
+    server = FakeOpenAI().start()
+    try:
+        settings = real_index.model_copy(deep=True)
+        settings.llm.base_url, settings.llm.model, settings.llm.max_retries = server.url, "judge-model", 0
+        server.default = lambda body: (
+            "是的。" if "全部要点" not in body["messages"][-1]["content"] else "否\n缺少要点"
+        )
+        judge = LLMJudge(chat_llm(settings.llm), "judge-model", tmp_path / "cache.sqlite")
+        offline = PolicyAssistant(real_index, real_snapshot)  # answers offline; only the judge is an LLM
+        items = dev_items[:6]
+        results = run_items(offline, items, progress=False, judge=judge)
+        metrics = summarise(results, {})["metrics"]["all"]
+        assert metrics["judged_faithfulness"] == 1.0 and metrics["judged_correctness"] == 0.0
+        calls = judge.calls
+        assert calls > 0 and len(server.chat_requests()) == calls
+        again = LLMJudge(chat_llm(settings.llm), "judge-model", tmp_path / "cache.sqlite")
+        run_items(offline, items, progress=False, judge=again)
+        assert again.calls == 0 and len(server.chat_requests()) == calls  # served from the cache
+    finally:
+        server.stop()
+
+
+def test_cli_eval_says_the_judge_is_skipped_offline(real_index, tmp_path, capsys, monkeypatch):
+    from assistant.cli import main as cli_main
+
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(real_index.data_dir))
+    cli_main(
+        [
+            "eval",
+            "--quiet",
+            "--limit",
+            "3",
+            "--baseline",
+            str(tmp_path / "none.json"),
+            "--report",
+            str(tmp_path),
+        ]
+    )
+    assert "LLM judge skipped" in capsys.readouterr().err
