@@ -202,6 +202,11 @@ class AssistantHolder:
 # -- handlers ----------------------------------------------------------------------------------------
 
 
+def _copy(history: list) -> list:
+    """Each streamed step is its own value (Gradio serialises it; tests and callers may keep it)."""
+    return [dict(message) for message in history]
+
+
 def respond(message: str, history: list, mode: str, doc: str, state: ChatState, holder: AssistantHolder):
     """Chat handler (a generator): yields (history, sources, status, draft, state, textbox) as it streams."""
     history = list(history or [])
@@ -210,12 +215,12 @@ def respond(message: str, history: list, mode: str, doc: str, state: ChatState, 
     history.append({"role": "assistant", "content": ""})
     while not holder._ready.is_set():
         history[-1]["content"] = safe_text(holder.status)
-        yield history, sources_html(None, None), "", "", state, ""
+        yield _copy(history), sources_html(None, None), "", "", state, ""
         time.sleep(0.5)
     assistant = holder.assistant
     if assistant is None:
         history[-1]["content"] = safe_text(holder.error or "索引不可用。")
-        yield history, sources_html(None, None), "", "", state, ""
+        yield _copy(history), sources_html(None, None), "", "", state, ""
         return
     try:
         stream = assistant.stream(message, state.turns, doc or None, mode)
@@ -225,17 +230,17 @@ def respond(message: str, history: list, mode: str, doc: str, state: ChatState, 
             if event.kind == "delta":
                 partial += event.text
                 history[-1]["content"] = answer_html(partial, linked=False)
-                yield history, sources_html(None, None), status_html(None, assistant), "", state, ""
+                yield _copy(history), sources_html(None, None), status_html(None, assistant), "", state, ""
             elif event.kind == "answer":
                 answer = event.answer
     except QuestionError as exc:
         history[-1]["content"] = safe_text(exc.zh)
-        yield history, sources_html(None, None), status_html(None, assistant), "", state, ""
+        yield _copy(history), sources_html(None, None), status_html(None, assistant), "", state, ""
         return
     except Exception:  # never a stack trace in the page; the log has it
         log.exception("answering failed")
         history[-1]["content"] = safe_text("抱歉，处理这个问题时出错了，请稍后再试或换一种问法。")
-        yield history, sources_html(None, None), status_html(None, assistant), "", state, ""
+        yield _copy(history), sources_html(None, None), status_html(None, assistant), "", state, ""
         return
     history[-1]["content"] = answer_html(answer.text)
     state = ChatState(

@@ -73,6 +73,17 @@ class PolicyAssistant:
         self.embedder = build_embedder(settings.embed, settings.index.embed_batch_size)
         self.terms = TermWeights(snapshot.paragraphs)
         self.llm = llm
+        self.reranker = None
+        if settings.retrieval.rerank_url:
+            from assistant.rerank import HTTPReranker
+
+            key = settings.retrieval.rerank_api_key
+            self.reranker = HTTPReranker(
+                url=settings.retrieval.rerank_url,
+                model=settings.retrieval.rerank_model,
+                top_n=settings.retrieval.rerank_top_n,
+                api_key=key.get_secret_value() if key else None,
+            )
 
     @classmethod
     def from_settings(
@@ -151,6 +162,10 @@ class PolicyAssistant:
         )
         hits = retriever.retrieve(self._retrieval_query(expanded, info))
         timings["retrieve"] = _ms(t)
+        if self.reranker is not None:
+            t = time.perf_counter()
+            hits = self._rerank(hits, rewritten, notices)
+            timings["rerank"] = _ms(t)
 
         evidence = [
             Evidence(
@@ -210,6 +225,19 @@ class PolicyAssistant:
         yield StreamEvent("answer", answer.text, answer)
 
     # -- steps ----------------------------------------------------------------------------------------
+
+    def _rerank(self, hits, question: str, notices: list[str]):
+        """Rescore fused hits with the reranker; sections the question named stay first."""
+        from assistant.rerank import RerankUnavailable
+
+        named = [h for h in hits if "section" in h.node.metadata.get("sources", [])]
+        rest = [h for h in hits if "section" not in h.node.metadata.get("sources", [])]
+        try:
+            return named + self.reranker.postprocess_nodes(rest, query_str=question)
+        except RerankUnavailable as exc:
+            log.warning("reranker unavailable (%s); keeping the fused order", exc)
+            notices.append("重排序服务暂不可用，已使用默认排序。")
+            return hits
 
     def _condense(self, question: str, turns: list[Turn], notices: list[str]) -> str:
         if not any(t.role == "user" for t in turns):

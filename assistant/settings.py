@@ -63,6 +63,15 @@ class RetrievalSettings(BaseModel):
     dense_k: int = Field(30, ge=1, description="Candidates from the dense (Chroma) retriever.")
     sparse_k: int = Field(30, ge=1, description="Candidates from the jieba BM25 retriever.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    rerank_url: str | None = Field(
+        None,
+        description="Optional rerank endpoint (e.g. a bge-reranker server's /v1/rerank); off when unset.",
+    )
+    rerank_model: str = Field("bge-reranker-v2-m3", description="Model name sent to the rerank endpoint.")
+    rerank_api_key: SecretStr | None = Field(
+        None, description="API key of the rerank endpoint, if it needs one."
+    )
+    rerank_top_n: int = Field(20, ge=1, description="Fused candidates rescored by the reranker.")
     dense_weight: float = Field(0.5, ge=0, description="Weight of the dense ranking in the fusion.")
     sparse_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
     refuse_min_coverage: float = Field(

@@ -21,6 +21,7 @@ class FakeOpenAI:
         self.default: Reply = "所提供的政策文件中没有找到相关内容。"
         self.requests: list[dict] = []
         self.headers: list[dict] = []
+        self.rerank_keywords: list[str] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -31,6 +32,24 @@ class FakeOpenAI:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 server.requests.append(body)
                 server.headers.append(dict(self.headers))
+                if self.path.endswith("/embeddings"):
+                    texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+                    data = [
+                        {"object": "embedding", "index": i, "embedding": bigram_vector(t)}
+                        for i, t in enumerate(texts)
+                    ]
+                    self._send(
+                        {
+                            "object": "list",
+                            "data": data,
+                            "model": body.get("model", "fake"),
+                            "usage": {"prompt_tokens": 1, "total_tokens": 1},
+                        }
+                    )
+                    return
+                if self.path.endswith("/rerank"):
+                    self._send(server.rerank(body))
+                    return
                 if not self.path.endswith("/chat/completions"):
                     self.send_error(404)
                     return
@@ -40,6 +59,14 @@ class FakeOpenAI:
                     self._stream(text, body)
                 else:
                     self._json(text, body)
+
+            def _send(self, obj: dict) -> None:
+                payload = json.dumps(obj).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
 
             def _json(self, text: str, body: dict) -> None:
                 payload = json.dumps(
@@ -94,6 +121,12 @@ class FakeOpenAI:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
+    def rerank(self, body: dict) -> dict:
+        """Cohere/Jina-style rerank: documents containing more of ``rerank_keywords`` score higher."""
+        scores = [sum(k in doc for k in self.rerank_keywords) for doc in body["documents"]]
+        order = sorted(range(len(scores)), key=lambda i: -scores[i])
+        return {"results": [{"index": i, "relevance_score": float(scores[i])} for i in order]}
+
     def start(self) -> FakeOpenAI:
         self._thread.start()
         return self
@@ -126,3 +159,15 @@ def cite(body: dict, needle: str) -> int:
         if needle in text:
             return n
     raise AssertionError(f"no prompt paragraph contains {needle!r}")
+
+
+def bigram_vector(text: str, dim: int = 64) -> list[float]:
+    """A deterministic, normalised bag of character bigrams: similar texts get similar vectors."""
+    import hashlib
+    import math
+
+    vec = [0.0] * dim
+    for a, b in zip(text, text[1:], strict=False):
+        vec[int(hashlib.md5((a + b).encode()).hexdigest(), 16) % dim] += 1.0
+    norm = math.sqrt(sum(v * v for v in vec)) or 1.0
+    return [v / norm for v in vec]

@@ -29,6 +29,7 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = pytest.mark.slow
+PLANTED_KEY = "sk-planted-do-not-leak-4f2a9c"
 
 
 def _free_port() -> int:
@@ -44,7 +45,12 @@ def running_app(real_index, tmp_path_factory):
     shutil.copytree(real_index.data_dir, data_dir, dirs_exist_ok=True)
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
-    env.update(ASSISTANT_DATA_DIR=str(data_dir), GRADIO_ANALYTICS_ENABLED="False", PYTHONPATH=str(REPO))
+    env.update(
+        ASSISTANT_DATA_DIR=str(data_dir),
+        GRADIO_ANALYTICS_ENABLED="False",
+        PYTHONPATH=str(REPO),
+        ASSISTANT_LLM_API_KEY=PLANTED_KEY,
+    )  # a key is configured (no model): it must never be shown
     log = open(data_dir / "app.log", "w")  # noqa: SIM115 (closed at teardown)
     proc = subprocess.Popen(
         [sys.executable, "app.py", "--port", str(port)],
@@ -165,3 +171,54 @@ def test_gradio_client_gets_the_same_cited_answer(running_app, real_index, real_
     assert data["answer"] == direct.text
     assert [c["id"] for c in data["citations"]] == [c.id for c in direct.citations]
     assert data["citations"][0]["doc_number"] == "长政办发〔2021〕73号"
+
+
+def test_api_key_never_reaches_the_page_or_the_log(running_app):
+    import httpx
+
+    url, data_dir = running_app
+    page = httpx.get(url, timeout=30).text
+    config = httpx.get(f"{url}/config", timeout=30).text
+    assert "政策问答助手" in page
+    assert PLANTED_KEY not in page and PLANTED_KEY not in config
+    assert PLANTED_KEY not in (data_dir / "app.log").read_text(encoding="utf-8")
+
+
+def test_login_is_required_when_configured(real_index, tmp_path):
+    import httpx
+    from gradio_client import Client
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    env.update(
+        ASSISTANT_DATA_DIR=str(real_index.data_dir),
+        ASSISTANT_UI_USERNAME="staff",
+        ASSISTANT_UI_PASSWORD="s3cret-pass",
+        GRADIO_ANALYTICS_ENABLED="False",
+        PYTHONPATH=str(REPO),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                httpx.get(url, timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        assert httpx.get(f"{url}/config", timeout=10).status_code == 401
+        with pytest.raises(Exception):  # noqa: B017 (gradio_client raises its own auth errors)
+            Client(url, verbose=False)
+        client = Client(url, auth=("staff", "s3cret-pass"), verbose=False)
+        data = client.predict("长沙城区最低工资标准是多少？", "answer", "", api_name="/ask")
+        assert "1700元/月" in data["answer"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
