@@ -36,6 +36,8 @@ EXPECTED_VARIABLES = {
     "extractive_answer": {"lead", "groups", "notes"},
     "extractive_reply": {"groups", "notes"},
     "refusal": {"mode", "refusal", "suggestions"},
+    "judge_faithfulness": {"citations", "answer"},
+    "judge_correctness": {"question", "facts", "answer"},
 }
 
 
