@@ -62,7 +62,8 @@ class Answer:
     suggestions: list[str] = field(default_factory=list)  # nearest sections, shown with a refusal
     grounding: GroundingReport = field(default_factory=GroundingReport)
     notices: list[str] = field(default_factory=list)  # e.g. question truncated, LLM fell back
-    diagnostics: dict = field(default_factory=dict)  # refusal features and reason, for tuning and logs
+    diagnostics: dict = field(default_factory=dict)
+    fallback: str = ""  # why the LLM answer was replaced by the extractive one (empty when it was not)  # refusal features and reason, for tuning and logs
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:

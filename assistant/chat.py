@@ -227,7 +227,9 @@ def respond(message: str, history: list, mode: str, doc: str, state: ChatState, 
         partial = ""
         answer = None
         for event in stream:
-            if event.kind == "delta":
+            if event.kind == "reset":
+                partial = ""
+            elif event.kind == "delta":
                 partial += event.text
                 history[-1]["content"] = answer_html(partial, linked=False)
                 yield _copy(history), sources_html(None, None), status_html(None, assistant), "", state, ""

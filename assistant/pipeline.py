@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from assistant.answer import REFUSAL, Answer, Citation, RetrievedParagraph
+from assistant.answer import REFUSAL, Answer, Citation, GroundingReport, RetrievedParagraph
 from assistant.condense import Turn, condense_with_llm, normalise_history, rewrite
 from assistant.extractive import Evidence, TermWeights, plan_answer, render_answer
 from assistant.grounding import ground
@@ -32,6 +32,14 @@ MAX_QUESTION_CHARS = 500
 MODES = ("answer", "reply")
 
 
+class LLMFailure(Exception):
+    """The LLM gave no usable answer (after the client's own retries); ``reason`` is for the logs."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 class QuestionError(ValueError):
     """A question that cannot be asked as given; ``zh`` is the message for the UI."""
 
@@ -42,7 +50,7 @@ class QuestionError(ValueError):
 
 @dataclass
 class StreamEvent:
-    kind: str  # "status" | "delta" | "answer"
+    kind: str  # "delta" | "reset" (discard what streamed so far) | "answer"
     text: str = ""
     answer: Answer | None = None
 
@@ -207,18 +215,23 @@ class PolicyAssistant:
             self._refuse(answer, evidence, mode)
             yield StreamEvent("delta", answer.text)
         elif self.llm is not None:
-            yield from self._answer_with_llm(answer, evidence, rewritten, mode, timings, t)
+            try:
+                yield from self._answer_with_llm(answer, evidence, rewritten, mode, timings, t)
+            except LLMFailure as exc:
+                yield StreamEvent("reset")  # whatever streamed so far is not an answer
+                yield from self._fall_back(answer, plan, mode, exc.reason, timings, t)
         else:
-            rendered = render_answer(plan, mode)
-            answer.text = rendered.text
-            answer.citations = self._citations(rendered.cited, rendered.highlights)
-            timings["answer"] = _ms(t)
-            for line in answer.text.split("\n"):
-                yield StreamEvent("delta", line + "\n")
+            yield from self._extractive(answer, plan, mode, timings, t)
 
         t = time.perf_counter()
         if not answer.refused:
-            self._ground(answer, evidence, mode)
+            emptied = self._ground(answer, evidence, mode)
+            if emptied and answer.backend != "extractive":
+                yield StreamEvent("reset")
+                yield from self._fall_back(
+                    answer, plan, mode, "nothing in the answer was supported", timings, t
+                )
+                self._ground(answer, evidence, mode)
         timings["ground"] = _ms(t)
         timings["total"] = _ms(started)
         answer.timings_ms = timings
@@ -331,6 +344,23 @@ class PolicyAssistant:
             )
         return out
 
+    def _extractive(self, answer: Answer, plan, mode: str, timings, t0):
+        rendered = render_answer(plan, mode)
+        answer.text = rendered.text
+        answer.citations = self._citations(rendered.cited, rendered.highlights)
+        timings["answer"] = _ms(t0)
+        for line in answer.text.split("\n"):
+            yield StreamEvent("delta", line + "\n")
+
+    def _fall_back(self, answer: Answer, plan, mode: str, reason: str, timings, t0):
+        """Replace a failed LLM answer with the offline extractive one, and say so."""
+        log.warning("LLM answer unusable (%s); falling back to the offline extractive answer", reason)
+        answer.backend = "extractive"
+        answer.fallback = reason
+        answer.grounding = GroundingReport()
+        answer.notices.append("大模型暂时无法给出可靠回答，以下为离线摘录模式的回答。")
+        yield from self._extractive(answer, plan, mode, timings, t0)
+
     def _answer_with_llm(
         self, answer: Answer, evidence: list[Evidence], question: str, mode: str, timings, t0
     ):
@@ -354,23 +384,31 @@ class PolicyAssistant:
             ),
         ]
         chunks: list[str] = []
-        for part in self.llm.stream_chat(messages):
-            delta = part.delta or ""
-            if delta:
-                chunks.append(delta)
-                yield StreamEvent("delta", delta)
+        try:
+            for part in self.llm.stream_chat(messages):
+                delta = part.delta or ""
+                if delta:
+                    chunks.append(delta)
+                    yield StreamEvent("delta", delta)
+        except Exception as exc:  # any failure of the remote model (network, HTTP, protocol, parsing)
+            raise LLMFailure(f"{exc.__class__.__name__}: {str(exc)[:200]}") from exc
         timings["answer"] = _ms(t0)
         text = "".join(chunks).strip()
+        if not text:
+            raise LLMFailure("empty completion")
         answer.text = text
         if REFUSAL in text and len(strip_marks(text)) < len(REFUSAL) + 40:
             self._refuse(answer, evidence, mode)
             return
+        if not CITATION_MARK.search(text):
+            raise LLMFailure("completion without citations")
         cited_numbers = sorted({int(m.group(1)) for m in CITATION_MARK.finditer(text)})
         cited = [(n, evidence[n - 1]) for n in cited_numbers if 1 <= n <= len(evidence)]
         highlights = {ev.paragraph.id: _supported_sentences(text, n, ev.paragraph.text) for n, ev in cited}
         answer.citations = self._citations([ev for _, ev in cited], highlights, [n for n, _ in cited])
 
-    def _ground(self, answer: Answer, evidence: list[Evidence], mode: str) -> None:
+    def _ground(self, answer: Answer, evidence: list[Evidence], mode: str) -> bool:
+        """Apply the grounding check; True when nothing of an LLM answer survived it."""
         metadata_text = " ".join(
             f"{ev.doc.get('title', '')} {ev.doc.get('doc_number', '')} {ev.doc.get('date', '')}"
             for ev in evidence
@@ -385,7 +423,10 @@ class PolicyAssistant:
             still_cited = {int(m.group(1)) for m in CITATION_MARK.finditer(grounded)}
             answer.citations = [c for c in answer.citations if c.n in still_cited]
             if not answer.citations:
+                if answer.backend != "extractive":
+                    return True  # the caller falls back to the extractive answer
                 self._refuse(answer, evidence, mode)
+        return False
 
 
 def _supported_sentences(answer_text: str, n: int, paragraph: str) -> list[str]:

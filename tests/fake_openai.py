@@ -10,9 +10,25 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-Reply = str | Callable[[dict], str]
+
+@dataclass
+class Fault:
+    """A scripted failure: an HTTP status (with headers), a delay, a stream cut off after some
+    chunks, or a body that is not JSON."""
+
+    status: int | None = None
+    headers: dict = field(default_factory=dict)
+    sleep_s: float = 0.0
+    then: str | None = None  # after the delay, answer this
+    break_after: int | None = None  # stream this many chunks, then drop the connection
+    text: str = "长沙城区最低工资标准为1700元/月，长浏宁三县（市）为1540元/月。"
+    malformed: bool = False
+
+
+Reply = str | Callable[[dict], str] | Fault
 
 
 class FakeOpenAI:
@@ -54,11 +70,63 @@ class FakeOpenAI:
                     self.send_error(404)
                     return
                 reply = server.replies.pop(0) if server.replies else server.default
+                if isinstance(reply, Fault):
+                    self._fault(reply, body)
+                    return
                 text = reply(body) if callable(reply) else reply
                 if body.get("stream"):
                     self._stream(text, body)
                 else:
                     self._json(text, body)
+
+            def _fault(self, fault: Fault, body: dict) -> None:
+                if fault.sleep_s:
+                    time.sleep(fault.sleep_s)
+                if fault.status:
+                    payload = json.dumps(
+                        {"error": {"message": "scripted failure", "type": "server_error"}}
+                    ).encode()
+                    self.send_response(fault.status)
+                    for key, value in fault.headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                elif fault.malformed:
+                    payload = b'{"id": "x", "choices": [ {"delta": oops'
+                    self.send_response(200)
+                    self.send_header(
+                        "Content-Type", "text/event-stream" if body.get("stream") else "application/json"
+                    )
+                    self.end_headers()
+                    self.wfile.write(b"data: " + payload + b"\n\n" if body.get("stream") else payload)
+                    self.wfile.flush()
+                    self.close_connection = True
+                elif fault.break_after is not None:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.end_headers()
+                    for i in range(fault.break_after):
+                        chunk = {
+                            "id": "c",
+                            "object": "chat.completion.chunk",
+                            "created": 0,
+                            "model": "fake",
+                            "choices": [
+                                {
+                                    "index": 0,
+                                    "delta": {"content": fault.text[i * 5 : (i + 1) * 5]},
+                                    "finish_reason": None,
+                                }
+                            ],
+                        }
+                        self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
+                        self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(2)  # the connection drops mid-stream
+                elif fault.then is not None:
+                    (self._stream if body.get("stream") else self._json)(fault.then, body)
 
             def _send(self, obj: dict) -> None:
                 payload = json.dumps(obj).encode()
