@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 _FOLLOW_UP_START = re.compile(r"^(那么?|那个|还有|另外|再|而|那要是|如果是|换成|同样|相比之下|对于|至于)")
 _PRONOUN = re.compile(r"它|其|这个|这项|该项|该|那个|这些|那些|上述|前面|这方面|此项|这一|他们")
+_NE_END = re.compile(r"呢[？?。\s]*$")
 _TRAILING = re.compile(r"[呢吗呀啊？?。！!\s]+$")
 _CONTENT = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 
@@ -53,7 +54,10 @@ def normalise_history(history) -> list[Turn]:
 def is_follow_up(question: str, documents: dict) -> bool:
     info = analyse(question, documents)
     core = _strip_context_words(question, info)
-    return bool(_FOLLOW_UP_START.search(question.strip()) or _PRONOUN.search(question) or len(core) <= 4)
+    short_ne = len(core) <= 8 and bool(_NE_END.search(question))  # "电子社保卡呢？"
+    return bool(
+        _FOLLOW_UP_START.search(question.strip()) or _PRONOUN.search(question) or len(core) <= 4 or short_ne
+    )
 
 
 def _strip_context_words(question: str, info) -> str:
@@ -103,7 +107,11 @@ def _merge(question: str, context: str, documents: dict) -> str:
             merged = _TRAILING.sub("", merged) + f"（{cur.years[0]}年）"
     rest = _strip_context_words(question, cur)
     if rest and rest not in merged:
-        merged = f"{_TRAILING.sub('', question.strip())}（上文：{_TRAILING.sub('', merged)}）"
+        asked = _TRAILING.sub("", question.strip())
+        if _NE_END.search(question) and not _PRONOUN.search(question) and not cur_places:
+            # "博士后方面呢？": a new topic in the same setting: keep the place, not the old topic.
+            return "".join(place_aliases(p)[-1] for p in prev_places) + _FOLLOW_UP_START.sub("", asked)
+        merged = f"{asked}（上文：{_TRAILING.sub('', merged)}）"
     return merged
 
 

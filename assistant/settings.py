@@ -31,6 +31,7 @@ class IndexSettings(BaseModel):
         description="Token budget (tiktoken cl100k_base) of one embedded unit; longer paragraphs split at sentence ends.",
     )
     embed_batch_size: int = Field(64, ge=1, description="Texts per embedding call.")
+    max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are skipped with a message.")
 
 
 class EmbedSettings(BaseModel):

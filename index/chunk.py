@@ -207,6 +207,7 @@ def _split(
         piece_end = m.end()
     if piece_end > piece_start:
         pieces.append((piece_start, piece_end))
+    pieces = [window for a, b in pieces for window in _windows(block.text, a, b, budget, count_tokens)]
     return [
         Paragraph(
             f"{base.id}.{n}",
@@ -222,3 +223,18 @@ def _split(
         )
         for n, (a, b) in enumerate(pieces, start=1)
     ]
+
+
+def _windows(text: str, start: int, end: int, budget: int, count_tokens) -> list[tuple[int, int]]:
+    """Split [start, end) into character windows under the token budget (for a sentence that is itself
+    too long, e.g. a table or a line without punctuation)."""
+    if count_tokens(text[start:end]) <= budget:
+        return [(start, end)]
+    out, pos = [], start
+    while pos < end:
+        width = min(budget, end - pos)
+        while width > 1 and count_tokens(text[pos : pos + width]) > budget:
+            width = max(1, int(width * 0.8))
+        out.append((pos, pos + width))
+        pos += width
+    return out

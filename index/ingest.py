@@ -104,12 +104,18 @@ def config_fingerprint(settings: Settings) -> dict:
     }
 
 
-def _read_corpus(corpus_dir: Path, skipped: list[SkippedFile]) -> list[_Doc]:
+def _read_corpus(corpus_dir: Path, skipped: list[SkippedFile], max_bytes: float = float("inf")) -> list[_Doc]:
     docs: list[_Doc] = []
     seen_ids: dict[str, str] = {}
     seen_content: dict[str, str] = {}
     for path in corpus_files(corpus_dir):
         name = str(path.relative_to(corpus_dir))
+        size = path.stat().st_size
+        if size > max_bytes:
+            skipped.append(
+                SkippedFile(name, f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
+            )
+            continue
         try:
             raw, _encoding = load_text(path)
         except LoadError as exc:
@@ -157,7 +163,7 @@ def ingest(
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
     skipped: list[SkippedFile] = []
-    docs = _read_corpus(corpus_dir, skipped)
+    docs = _read_corpus(corpus_dir, skipped, settings.index.max_file_mb * 1e6)
     prev_gen, prev_manifest = _previous(settings)
     fingerprint = config_fingerprint(settings)
     prev_docs = prev_manifest.get("documents", {}) if prev_manifest.get("config") == fingerprint else {}
