@@ -21,3 +21,10 @@ ingest: $(PY)
 .PHONY: eval
 eval: $(PY)
 	$(PY) -m assistant eval
+
+.PHONY: audit lock
+audit: $(PY)
+	bash .ci/audit
+
+lock: $(PY)
+	$(PY) -m pip freeze --exclude-editable > requirements.lock

@@ -24,6 +24,16 @@ log = logging.getLogger("app")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
+def public_bind_warning(host: str, auth) -> str:
+    """A warning when the UI would be reachable beyond this machine without a login ("" otherwise)."""
+    if host in LOOPBACK or auth is not None:
+        return ""
+    return (
+        f"binding to {host} without a login: anyone who can reach this address can use the assistant "
+        "(set ASSISTANT_UI_USERNAME and ASSISTANT_UI_PASSWORD)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="政策问答助手 chat UI")
     parser.add_argument("--host", help="address to bind (default: settings ui.host, 127.0.0.1)")
@@ -42,12 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     auth = None
     if settings.ui.username and settings.ui.password:
         auth = (settings.ui.username, settings.ui.password.get_secret_value())
-    if host not in LOOPBACK and auth is None:
-        log.warning(
-            "binding to %s without a login: anyone who can reach this address can use the assistant "
-            "(set ASSISTANT_UI_USERNAME and ASSISTANT_UI_PASSWORD)",
-            host,
-        )
+    warning = public_bind_warning(host, auth)
+    if warning:
+        log.warning(warning)
     holder = AssistantHolder(settings).start()
     app = build_ui(holder, settings)
     app.queue(default_concurrency_limit=4)

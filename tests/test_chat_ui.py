@@ -159,3 +159,11 @@ def test_first_index_build_reports_progress_then_answers(mini_corpus, tmp_path):
     shown = [step[0][-1]["content"] for step in steps]
     assert any("索引" in text for text in shown[:-1])  # progress while the index is built
     assert "2000万元" in shown[-1]
+
+
+def test_public_binding_without_login_is_warned_about():
+    from app import public_bind_warning
+
+    assert public_bind_warning("127.0.0.1", None) == ""
+    assert public_bind_warning("0.0.0.0", ("staff", "pw")) == ""
+    assert "without a login" in public_bind_warning("0.0.0.0", None)

@@ -6,7 +6,7 @@ import pytest
 from conftest import CHANGSHA, CORPUS, MINI_CORPUS, XIANGTAN
 from helpers import find_section, section_of_text, tree_of
 
-from index.chunk import chunk_document, render_row
+from index.chunk import chunk_document, render_row, token_counter
 from index.headings import match_heading
 from index.metadata import DocMeta
 from index.parse import PREAMBLE
@@ -172,9 +172,15 @@ def test_long_paragraphs_split_at_sentence_ends_within_budget():
     units, _ = chunk_document(tree, meta, max_tokens=120)
     parts = [u for u in units if u.part]
     assert parts, "expected some paragraphs over 120 tokens"
+    count = token_counter()
     for unit in parts:
-        assert unit.text[-1] in "。；！？!?;" or tree.text[unit.end : unit.end + 1] in ("\n", "")
+        assert count(unit.embed_text) <= 120
         assert tree.text[unit.start : unit.end] == unit.text
+        if unit.text[-1] not in "。；！？!?;" and tree.text[unit.end : unit.end + 1] not in ("\n", ""):
+            # Cut inside a sentence: only allowed when that sentence alone is over the budget.
+            before = max(tree.text.rfind(p, 0, unit.end) for p in "。；！？\n") + 1
+            after = min(i for i in (tree.text.find(p, unit.end) for p in "。；！？\n") if i >= 0) + 1
+            assert count(tree.text[before:after]) > 120 - count(unit.section)
     first_parts = [u for u in parts if u.part == 1]
     for head in first_parts:
         pieces = [u for u in parts if u.section_id == head.section_id and u.ordinal == head.ordinal]
