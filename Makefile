@@ -28,3 +28,7 @@ audit: $(PY)
 
 lock: $(PY)
 	$(PY) -m pip freeze --exclude-editable > requirements.lock
+
+.PHONY: bench
+bench: $(PY)
+	$(PY) -m assistant bench

@@ -193,6 +193,21 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    """Measure speed and quality of the system and its alternatives side by side (prints a table and JSON)."""
+    import json
+
+    from evals.bench import render, run
+
+    report = run(quick=args.quick)
+    print(render(report))
+    out = Path(args.json) if args.json else settings.data_dir / "bench.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"\nJSON: {out}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m assistant",
@@ -235,6 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N questions (smoke runs)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("bench", help=cmd_bench.__doc__, description=cmd_bench.__doc__)
+    p.add_argument("--quick", action="store_true", help="reduced run (under two minutes) for smoke tests")
+    p.add_argument("--json", help="where to write the JSON report (default <data_dir>/bench.json)")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 

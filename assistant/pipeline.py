@@ -158,6 +158,11 @@ class PolicyAssistant:
         t = time.perf_counter()
         info = analyse(rewritten, self.snapshot.documents)
         expanded, info.synonym_variants = expand_query(rewritten)
+        rules = self.settings.retrieval.query_rules
+        if not rules:  # plain retrieval, for comparisons: the question's words and nothing more
+            info.places, info.doc_ids, info.section_refs, info.foreign_places = [], [], [], []
+            info.structure = info.compare = False
+            expanded, info.synonym_variants = rewritten, set()
         retrieval_mode = self.settings.retrieval.mode
         retriever = HybridRetriever(
             self.snapshot,
@@ -167,6 +172,7 @@ class PolicyAssistant:
             doc_filter=doc,
             use_dense=retrieval_mode != "sparse",
             use_sparse=retrieval_mode != "dense",
+            named_sections=rules,
         )
         hits = retriever.retrieve(self._retrieval_query(expanded, info))
         timings["retrieve"] = _ms(t)

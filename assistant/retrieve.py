@@ -116,6 +116,7 @@ class HybridRetriever(BaseRetriever):
         doc_filter: str | None = None,
         use_dense: bool = True,
         use_sparse: bool = True,
+        named_sections: bool = True,
     ):
         super().__init__()
         self._snapshot = snapshot
@@ -123,6 +124,7 @@ class HybridRetriever(BaseRetriever):
         self._settings = settings
         self._info = info
         self._use = {"dense": use_dense, "sparse": use_sparse}
+        self._named_sections = named_sections
         if doc_filter:
             self._scope = [doc_filter]
         elif info.doc_ids:
@@ -150,7 +152,7 @@ class HybridRetriever(BaseRetriever):
             fused = _interleave(per_doc)
         else:
             fused = self._fused(query_bundle, self._scope)
-        return self._with_sections(fused)
+        return self._with_sections(fused) if self._named_sections else fused
 
     def _with_sections(self, fused: list[NodeWithScore]) -> list[NodeWithScore]:
         """Put first what the question names: numbered sections (第五章, 专栏6), sections by title

@@ -61,6 +61,11 @@ class RetrievalSettings(BaseModel):
         "hybrid", description="hybrid: dense + BM25 fused; dense or sparse alone (for comparison)."
     )
     top_k: int = Field(6, ge=1, description="Paragraphs handed to the answerer.")
+    query_rules: bool = Field(
+        True,
+        description="Place scoping, per-document balancing, named-section lookup and synonyms; "
+        "off = plain retrieval (for comparisons).",
+    )
     dense_k: int = Field(30, ge=1, description="Candidates from the dense (Chroma) retriever.")
     sparse_k: int = Field(30, ge=1, description="Candidates from the jieba BM25 retriever.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
