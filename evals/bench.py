@@ -30,7 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from evals.servers import REPO, start_chroma_server
+
 SCALE_QUESTIONS = [
     "最低工资标准是多少？",
     "高校毕业生就业有哪些措施？",
@@ -165,7 +166,10 @@ def make_synthetic_corpus(target: Path, n_docs: int) -> None:
     for k in range(n_docs):
         base = bases[k % len(bases)]
         place = f"示范{k:03d}市"
-        shutil.copy(base, target / f"synthetic-{k:03d}.txt")
+        # Its own title line makes each document distinct (identical files are skipped as duplicates);
+        # the paragraphs stay the real plans' so their vectors come from the embedding cache.
+        title = f"{place}“十四五”人力资源和社会保障事业发展规划\n"
+        (target / f"synthetic-{k:03d}.txt").write_text(title + base.read_text(encoding="utf-8"), encoding="utf-8")
         (target / f"synthetic-{k:03d}.meta.toml").write_text(
             f'title = "{place}“十四五”人力资源和社会保障事业发展规划"\nregion = "{place}"\n'
             f'doc_number = "示政办发〔2022〕{k + 1}号"\ndate = "2022-01-01"\nissuer = "{place}人民政府办公室"\n'
@@ -191,6 +195,8 @@ def scale_child(n_docs: int, mode: str, port: int | None, cache: str) -> dict:
         started = time.perf_counter()
         summary = ingest(settings, progress=False)
         ingest_s = time.perf_counter() - started
+        if summary.skipped or summary.documents != n_docs:
+            raise RuntimeError(f"synthetic corpus not fully indexed: {summary.documents}/{n_docs}, {summary.skipped[:2]}")
         units = summary.paragraphs + summary.table_rows + summary.notes + summary.outlines
         started = time.perf_counter()
         assistant = PolicyAssistant(settings, open_index(settings))
@@ -224,7 +230,7 @@ def bench_scale(sizes: list[int], modes: list[str], cache: Path) -> list[dict]:
     port = None
     try:
         if "server" in modes:
-            server, port = _start_chroma()
+            server, port = start_chroma_server(tempfile.mkdtemp(prefix="bench-chroma-"))
         for mode in modes:
             for n in sizes:
                 args = [
@@ -252,30 +258,6 @@ def bench_scale(sizes: list[int], modes: list[str], cache: Path) -> list[dict]:
             server.terminate()
             server.wait(timeout=20)
     return rows
-
-
-def _start_chroma():
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    path = tempfile.mkdtemp(prefix="bench-chroma-")
-    chroma = Path(sys.executable).with_name("chroma")
-    proc = subprocess.Popen(
-        [str(chroma), "run", "--path", path, "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc, port
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("chroma server did not start")
 
 
 # -- quality -------------------------------------------------------------------------------------------

@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from evals.servers import start_app, wait_until_ready
 
 # (question, follow-up): each follow-up only makes sense with its own conversation's history.
 CONVERSATIONS = [
@@ -122,41 +119,6 @@ def run_level(
     return result
 
 
-def start_app(data_dir: str | None) -> tuple[str, subprocess.Popen]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", PYTHONPATH=str(REPO))
-    if data_dir:
-        env["ASSISTANT_DATA_DIR"] = data_dir
-    proc = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None and not _ready(url):
-        pass
-    return url, proc
-
-
-def _ready(url: str) -> bool:
-    """The app serves pages before its index is open; wait until /ask answers."""
-    from gradio_client import Client
-
-    try:
-        data = Client(url, verbose=False).predict(
-            "长沙城区最低工资标准是多少？", "answer", "", api_name="/ask"
-        )
-        return "answer" in data
-    except Exception:
-        time.sleep(0.5)
-        return False
-
-
 def print_table(rows: list[dict]) -> None:
     cols = [
         "sessions",
@@ -193,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     url, pid = args.url, args.pid
     if args.start:
         url, proc = start_app(args.data_dir)
+        wait_until_ready(url)
         pid = proc.pid
     try:
         levels = [int(x) for x in args.sweep.split(",")] if args.sweep else [args.sessions]

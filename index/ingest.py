@@ -32,7 +32,7 @@ from index.parse import parse_document
 from index.sparse import USER_DICT, build_bm25, save_bm25
 
 log = logging.getLogger(__name__)
-PARSER_VERSION = "3"  # bump when parsing/chunking changes so every document is rebuilt
+PARSER_VERSION = "4"  # bump when parsing/chunking changes so every document is rebuilt
 
 
 @dataclass

@@ -19,21 +19,11 @@ import numpy as np
 
 USER_DICT = Path(__file__).with_name("userdict.txt")
 SYNONYMS = Path(__file__).with_name("synonyms.txt")
-_GENERIC_PLACES = {
-    "湖南",
-    "湖南省",
-    "全省",
-    "全市",
-    "全国",
-    "中国",
-    "长株潭",
-    "中部",
-    "城乡",
-    "城区",
-    "农村",
-    "乡村",
-    "省会",
-}
+# Words jieba may tag as places (ns) that name no particular place.
+_GENERIC_PLACES = set(
+    "湖南 湖南省 全省 全市 全国 中国 长株潭 中部 城乡 城区 农村 乡村 省会 "
+    "城市 两市 本市 各市 各地 两地 本地 当地 外地 市区 城镇 地方 基层 县城".split()
+)
 _STOPWORDS = set(
     [
         "的",

@@ -56,3 +56,11 @@ def test_history_formats_are_normalised():
         ("user", "问2"),
         ("assistant", "答2"),
     ]
+
+
+def test_generic_place_words_are_not_places():
+    from index.sparse import place_names
+
+    assert place_names("两个城市对零就业家庭分别有什么政策？") == []
+    assert place_names("本市和外地的政策一样吗？") == []
+    assert place_names("株洲的最低工资标准是多少？") == ["株洲"]

@@ -6,16 +6,15 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from conftest import CHANGSHA, REPO, XIANGTAN, make_settings
 
 from assistant.cli import main as cli_main
+from evals.servers import start_chroma_server
 from index import ingest as ingest_module
 from index.ingest import NothingToIndex, ingest
 from index.sparse import search_bm25, tokenize
@@ -236,41 +235,9 @@ def test_corpus_with_nothing_indexable_keeps_old_index(mini_corpus, isolated_dat
     assert cli_main(["ingest", "--corpus", str(tmp_path / "missing")]) == 2
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def chroma_server(tmp_path):
-    chroma = Path(sys.executable).with_name("chroma")
-    assert chroma.exists(), "the chromadb package ships the `chroma` CLI"
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            str(chroma),
-            "run",
-            "--path",
-            str(tmp_path / "chroma-server"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("chroma server did not start")
+    proc, port = start_chroma_server(tmp_path / "chroma-server")
     yield port
     proc.terminate()
     proc.wait(timeout=10)

@@ -7,7 +7,8 @@ import shutil
 
 import pytest
 
-from evals.load import run_level, solo_answers, start_app
+from evals.load import run_level, solo_answers
+from evals.servers import start_app, wait_until_ready
 
 pytestmark = pytest.mark.slow
 
@@ -15,9 +16,9 @@ pytestmark = pytest.mark.slow
 def test_twenty_concurrent_sessions_no_errors_no_cross_talk(real_index, tmp_path):
     data_dir = tmp_path / "load-data"
     shutil.copytree(real_index.data_dir, data_dir)
-    url, proc = start_app(str(data_dir))
+    url, proc = start_app(data_dir)
     try:
-        assert proc.poll() is None, "app.py did not start"
+        assert wait_until_ready(url), "app.py never answered"
         solo = solo_answers(url, timeout=60)
         result = run_level(url, sessions=20, pairs=1, timeout=120, pid=proc.pid, solo=solo)
         row = result.row()

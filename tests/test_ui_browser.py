@@ -4,11 +4,7 @@ plus the same question through gradio_client. The screenshot and timings land in
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,6 +12,7 @@ import pytest
 from conftest import REPO
 
 from assistant.feedback import read_feedback
+from evals.servers import start_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
@@ -32,47 +29,16 @@ pytestmark = pytest.mark.slow
 PLANTED_KEY = "sk-planted-do-not-leak-4f2a9c"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def running_app(real_index, tmp_path_factory):
     """`python app.py` on a free loopback port, over a copy of the session's index."""
     data_dir = tmp_path_factory.mktemp("app-data")
     shutil.copytree(real_index.data_dir, data_dir, dirs_exist_ok=True)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
-    env.update(
-        ASSISTANT_DATA_DIR=str(data_dir),
-        GRADIO_ANALYTICS_ENABLED="False",
-        PYTHONPATH=str(REPO),
-        ASSISTANT_LLM_API_KEY=PLANTED_KEY,
-    )  # a key is configured (no model): it must never be shown
-    log = open(data_dir / "app.log", "w")  # noqa: SIM115 (closed at teardown)
-    proc = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"app.py exited: {(data_dir / 'app.log').read_text()}")
-            time.sleep(0.3)
+    # A key is configured (no model, so it is never used): it must never be shown anywhere.
+    url, proc = start_app(data_dir, {"ASSISTANT_LLM_API_KEY": PLANTED_KEY}, log_path=data_dir / "app.log")
     yield url, data_dir
     proc.terminate()
     proc.wait(timeout=20)
-    log.close()
 
 
 @pytest.fixture(scope="module")
@@ -188,31 +154,10 @@ def test_login_is_required_when_configured(real_index, tmp_path):
     import httpx
     from gradio_client import Client
 
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
-    env.update(
-        ASSISTANT_DATA_DIR=str(real_index.data_dir),
-        ASSISTANT_UI_USERNAME="staff",
-        ASSISTANT_UI_PASSWORD="s3cret-pass",
-        GRADIO_ANALYTICS_ENABLED="False",
-        PYTHONPATH=str(REPO),
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    url, proc = start_app(
+        real_index.data_dir, {"ASSISTANT_UI_USERNAME": "staff", "ASSISTANT_UI_PASSWORD": "s3cret-pass"}
     )
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                httpx.get(url, timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.3)
         assert httpx.get(f"{url}/config", timeout=10).status_code == 401
         with pytest.raises(Exception):  # noqa: B017 (gradio_client raises its own auth errors)
             Client(url, verbose=False)
