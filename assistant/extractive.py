@@ -68,11 +68,12 @@ MAX_PARAGRAPHS = 3
 class TermWeights:
     """Inverse document frequencies of jieba tokens over all indexed units."""
 
-    def __init__(self, paragraphs: list[Paragraph]):
+    def __init__(self, paragraphs: list[Paragraph], df: dict[str, int] | None = None):
         self.n = max(len(paragraphs), 1)
-        self.df: Counter[str] = Counter()
-        for p in paragraphs:
-            self.df.update(set(tokenize(p.embed_text)))
+        self.df: Counter[str] = Counter(df or {})
+        if df is None:  # an index from before term_df.json was written: count now
+            for p in paragraphs:
+                self.df.update(set(tokenize(p.embed_text)))
 
     def idf(self, term: str) -> float:
         df = self.df.get(term, 0)

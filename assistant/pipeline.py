@@ -79,7 +79,7 @@ class PolicyAssistant:
         self.settings = settings
         self.snapshot = snapshot
         self.embedder = build_embedder(settings.embed, settings.index.embed_batch_size)
-        self.terms = TermWeights(snapshot.paragraphs)
+        self.terms = TermWeights(snapshot.paragraphs, snapshot.term_df)
         self.llm = llm
         self.reranker = None
         if settings.retrieval.rerank_url:

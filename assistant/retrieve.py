@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from llama_index.core import VectorStoreIndex
@@ -162,15 +163,14 @@ class HybridRetriever(BaseRetriever):
         wanted = _named_sections(records, self._info)
         injected_units: list[Paragraph] = []
         if self._info.structure:
-            injected_units += [
-                p
-                for p in self._snapshot.paragraphs
-                if p.doc_id in scope and p.kind == "outline" and p.section_id == section_id(p.doc_id, ())
-            ]
+            roots = (self._snapshot.by_section.get(section_id(doc_id, ()), []) for doc_id in scope)
+            injected_units += [p for units in roots for p in units if p.kind == "outline"][:MAX_INJECTED]
         for record in wanted:
-            units = [p for p in self._snapshot.paragraphs if p.section_id == record.id]
+            units = self._snapshot.by_section.get(record.id, [])
             outline = [p for p in units if p.kind == "outline"]
             injected_units += (outline or units)[:6]
+            if len(injected_units) >= MAX_INJECTED:  # e.g. 专栏6 in hundreds of documents
+                break
         if not injected_units:
             return fused
         top_score = fused[0].score if fused else 1.0
@@ -187,7 +187,14 @@ _MARKER = re.compile(
     r"^(第[^章节部分]{1,4}[章节部分]|专栏\s*\d+|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[.．、])\s*"
 )
 MIN_TITLE_CHARS = 4
+MAX_INJECTED = 12
 MAX_TITLE_MATCHES = 2
+
+
+@lru_cache(maxsize=65536)
+def _title_core(title: str) -> str:
+    """A heading without its marker: '(二)基本原则' → '基本原则'."""
+    return _MARKER.sub("", title).strip()
 
 
 def _named_sections(records, info: QueryInfo) -> list:
@@ -205,7 +212,7 @@ def _named_sections(records, info: QueryInfo) -> list:
     folded_question = info.text.replace(" ", "")
     by_title = []
     for r in records:
-        core = _MARKER.sub("", r.title).strip()
+        core = _title_core(r.title)
         if len(core) >= MIN_TITLE_CHARS and core in folded_question:
             by_title.append((len(core), r))
     by_title.sort(key=lambda pair: -pair[0])

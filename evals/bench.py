@@ -169,7 +169,9 @@ def make_synthetic_corpus(target: Path, n_docs: int) -> None:
         # Its own title line makes each document distinct (identical files are skipped as duplicates);
         # the paragraphs stay the real plans' so their vectors come from the embedding cache.
         title = f"{place}“十四五”人力资源和社会保障事业发展规划\n"
-        (target / f"synthetic-{k:03d}.txt").write_text(title + base.read_text(encoding="utf-8"), encoding="utf-8")
+        (target / f"synthetic-{k:03d}.txt").write_text(
+            title + base.read_text(encoding="utf-8"), encoding="utf-8"
+        )
         (target / f"synthetic-{k:03d}.meta.toml").write_text(
             f'title = "{place}“十四五”人力资源和社会保障事业发展规划"\nregion = "{place}"\n'
             f'doc_number = "示政办发〔2022〕{k + 1}号"\ndate = "2022-01-01"\nissuer = "{place}人民政府办公室"\n'
@@ -196,7 +198,9 @@ def scale_child(n_docs: int, mode: str, port: int | None, cache: str) -> dict:
         summary = ingest(settings, progress=False)
         ingest_s = time.perf_counter() - started
         if summary.skipped or summary.documents != n_docs:
-            raise RuntimeError(f"synthetic corpus not fully indexed: {summary.documents}/{n_docs}, {summary.skipped[:2]}")
+            raise RuntimeError(
+                f"synthetic corpus not fully indexed: {summary.documents}/{n_docs}, {summary.skipped[:2]}"
+            )
         units = summary.paragraphs + summary.table_rows + summary.notes + summary.outlines
         started = time.perf_counter()
         assistant = PolicyAssistant(settings, open_index(settings))

@@ -171,14 +171,22 @@ def score_item(item: EvalItem, answer: Answer, latency_ms: float) -> ItemResult:
     )
 
 
+_CLAUSE_SPLIT = re.compile(r"[，,。；;：:！？!?、]")
+
+
 def _negation_flip(sentence: str, sources: list[str]) -> bool:
-    """The sentence negates where its best-matching source clause does not, or the reverse."""
-    best = max(
-        (c for s in sources for c in re.split(r"[，,。；;]", s) if c),
-        key=lambda c: support(sentence, [c]),
-        default="",
-    )
-    return bool(best) and bool(_NEGATION.search(sentence)) != bool(_NEGATION.search(best))
+    """Some clause of the sentence negates where the source clause it clearly comes from does not
+    (or the reverse). Clause against clause, so a 不 elsewhere in a long sentence is not a flip."""
+    source_clauses = [c for s in sources for c in _CLAUSE_SPLIT.split(s) if len(c) >= 4]
+    folded_sources = [fold(s) for s in sources]
+    for clause in (c for c in _CLAUSE_SPLIT.split(sentence) if len(c) >= 4):
+        if any(fold(clause) in s for s in folded_sources):
+            continue  # quoted verbatim: nothing was flipped
+        scored = [(support(clause, [c]), c) for c in source_clauses]
+        score, best = max(scored, default=(0.0, ""))
+        if score >= 0.6 and bool(_NEGATION.search(clause)) != bool(_NEGATION.search(best)):
+            return True
+    return False
 
 
 def _mean(values) -> float | None:

@@ -13,6 +13,7 @@ import json
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,7 +30,7 @@ from index.embed import EmbeddingCache, build_embedder
 from index.loaders import LoadError, corpus_files, load_text
 from index.metadata import SidecarError, load_meta, sidecar_path
 from index.parse import parse_document
-from index.sparse import USER_DICT, build_bm25, save_bm25
+from index.sparse import USER_DICT, build_bm25_from_tokens, save_bm25, tokenize
 
 log = logging.getLogger(__name__)
 PARSER_VERSION = "4"  # bump when parsing/chunking changes so every document is rebuilt
@@ -298,7 +299,11 @@ def _write_generation(
     folder.mkdir(parents=True)
     store.write_jsonl(folder / "paragraphs.jsonl", [p.to_dict() for p in paragraphs])
     store.write_jsonl(folder / "sections.jsonl", [s.to_dict() for s in sections])
-    save_bm25(build_bm25([p.embed_text for p in paragraphs]), folder / "bm25")
+    token_lists = [tokenize(p.embed_text) for p in paragraphs]
+    save_bm25(build_bm25_from_tokens(token_lists), folder / "bm25")
+    # Document frequencies for the answerer's term weights, so opening the index needs no re-tokenizing.
+    term_df = Counter(t for tokens in token_lists for t in set(tokens))
+    (folder / "term_df.json").write_text(json.dumps(term_df, ensure_ascii=False), encoding="utf-8")
     collection = store.create_collection(store.chroma_client(settings), generation)
     vector_store = ChromaVectorStore(chroma_collection=collection)
     nodes = [

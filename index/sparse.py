@@ -21,8 +21,35 @@ USER_DICT = Path(__file__).with_name("userdict.txt")
 SYNONYMS = Path(__file__).with_name("synonyms.txt")
 # Words jieba may tag as places (ns) that name no particular place.
 _GENERIC_PLACES = set(
-    "湖南 湖南省 全省 全市 全国 中国 长株潭 中部 城乡 城区 农村 乡村 省会 "
-    "城市 两市 本市 各市 各地 两地 本地 当地 外地 市区 城镇 地方 基层 县城".split()
+    [
+        "湖南",
+        "湖南省",
+        "全省",
+        "全市",
+        "全国",
+        "中国",
+        "长株潭",
+        "中部",
+        "城乡",
+        "城区",
+        "农村",
+        "乡村",
+        "省会",
+        "城市",
+        "两市",
+        "本市",
+        "各市",
+        "各地",
+        "两地",
+        "本地",
+        "当地",
+        "外地",
+        "市区",
+        "城镇",
+        "地方",
+        "基层",
+        "县城",
+    ]
 )
 _STOPWORDS = set(
     [
@@ -102,8 +129,12 @@ def tokenize(text: str) -> list[str]:
 
 
 def build_bm25(texts: list[str]) -> bm25s.BM25:
+    return build_bm25_from_tokens([tokenize(t) for t in texts])
+
+
+def build_bm25_from_tokens(token_lists: list[list[str]]) -> bm25s.BM25:
     retriever = bm25s.BM25()
-    retriever.index([tokenize(t) or ["∅"] for t in texts], show_progress=False)
+    retriever.index([tokens or ["∅"] for tokens in token_lists], show_progress=False)
     return retriever
 
 

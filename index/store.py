@@ -130,10 +130,15 @@ class IndexSnapshot:
     sections: dict[str, SectionRecord]
     bm25: object
     collection: object
+    term_df: dict[str, int] | None = None  # BM25 token → number of units holding it (from ingest)
     by_id: dict[str, Paragraph] = field(init=False)
+    by_section: dict[str, list[Paragraph]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.by_id = {p.id: p for p in self.paragraphs}
+        self.by_section = {}
+        for p in self.paragraphs:
+            self.by_section.setdefault(p.section_id, []).append(p)
 
     @property
     def documents(self) -> dict[str, dict]:
@@ -149,4 +154,8 @@ def open_index(settings: Settings) -> IndexSnapshot:
     paragraphs = [Paragraph.from_dict(row) for row in read_jsonl(folder / "paragraphs.jsonl")]
     sections = {row["id"]: SectionRecord(**row) for row in read_jsonl(folder / "sections.jsonl")}
     collection = chroma_client(settings).get_collection(collection_name(generation), embedding_function=None)
-    return IndexSnapshot(generation, manifest, paragraphs, sections, load_bm25(folder / "bm25"), collection)
+    df_path = folder / "term_df.json"
+    term_df = json.loads(df_path.read_text(encoding="utf-8")) if df_path.exists() else None
+    return IndexSnapshot(
+        generation, manifest, paragraphs, sections, load_bm25(folder / "bm25"), collection, term_df
+    )

@@ -13,7 +13,9 @@ def test_synthetic_corpus_has_distinct_documents_and_places(tmp_path):
     metas = [tomllib.loads(p.read_text(encoding="utf-8")) for p in sorted(tmp_path.glob("*.meta.toml"))]
     assert len(texts) == 5 and len({m["region"] for m in metas}) == 5
     assert all(m["title"].startswith(m["region"]) for m in metas)
-    assert len({p.read_text(encoding="utf-8") for p in texts}) == 5  # distinct, so none is skipped as a duplicate
+    assert (
+        len({p.read_text(encoding="utf-8") for p in texts}) == 5
+    )  # distinct, so none is skipped as a duplicate
 
 
 def test_report_renders_every_section():
