@@ -156,52 +156,14 @@ class PolicyAssistant:
         timings["condense"] = _ms(t)
 
         t = time.perf_counter()
-        info = analyse(rewritten, self.snapshot.documents)
-        expanded, info.synonym_variants = expand_query(rewritten)
-        rules = self.settings.retrieval.query_rules
-        if not rules:  # plain retrieval, for comparisons: the question's words and nothing more
-            info.places, info.doc_ids, info.section_refs, info.foreign_places = [], [], [], []
-            info.structure = info.compare = False
-            expanded, info.synonym_variants = rewritten, set()
-        retrieval_mode = self.settings.retrieval.mode
-        retriever = HybridRetriever(
-            self.snapshot,
-            self.embedder,
-            self.settings.retrieval,
-            info,
-            doc_filter=doc,
-            use_dense=retrieval_mode != "sparse",
-            use_sparse=retrieval_mode != "dense",
-            named_sections=rules,
-        )
-        hits = retriever.retrieve(self._retrieval_query(expanded, info))
+        info, expanded, hits = self._retrieve(rewritten, doc)
         timings["retrieve"] = _ms(t)
         if self.reranker is not None:
             t = time.perf_counter()
             hits = self._rerank(hits, rewritten, notices)
             timings["rerank"] = _ms(t)
-
-        evidence = [
-            Evidence(
-                self.snapshot.by_id[h.node.node_id],
-                rank,
-                self.snapshot.documents[h.node.metadata["doc_id"]]["meta"],
-                named="section" in h.node.metadata.get("sources", []),
-            )
-            for rank, h in enumerate(hits[: self.settings.retrieval.top_k])
-        ]
-        retrieved = [
-            RetrievedParagraph(
-                h.node.node_id,
-                round(float(h.score or 0), 5),
-                h.node.metadata["doc_id"],
-                h.node.metadata["section"],
-                h.node.text,
-                h.node.metadata["kind"],
-                list(h.node.metadata.get("sources", [])),
-            )
-            for h in hits[: max(self.settings.retrieval.top_k, 10)]
-        ]
+        evidence = self._evidence(hits)
+        retrieved = self._retrieved(hits)
         answer = Answer(
             question=text,
             text="",
@@ -244,6 +206,53 @@ class PolicyAssistant:
         yield StreamEvent("answer", answer.text, answer)
 
     # -- steps ----------------------------------------------------------------------------------------
+
+    def _retrieve(self, question: str, doc: str | None):
+        """Read the question, then run the hybrid retriever: (QueryInfo, expanded question, fused hits)."""
+        r = self.settings.retrieval
+        info = analyse(question, self.snapshot.documents)
+        expanded, info.synonym_variants = expand_query(question)
+        if not r.query_rules:  # plain retrieval, for comparisons: the question's words and nothing more
+            info.places, info.doc_ids, info.section_refs, info.foreign_places = [], [], [], []
+            info.structure = info.compare = False
+            expanded, info.synonym_variants = question, set()
+        retriever = HybridRetriever(
+            self.snapshot,
+            self.embedder,
+            r,
+            info,
+            doc_filter=doc,
+            use_dense=r.mode != "sparse",
+            use_sparse=r.mode != "dense",
+            named_sections=r.query_rules,
+        )
+        return info, expanded, retriever.retrieve(self._retrieval_query(expanded, info))
+
+    def _evidence(self, hits) -> list[Evidence]:
+        """The top-k hits as answerable evidence (paragraph, rank, document metadata, named or not)."""
+        return [
+            Evidence(
+                self.snapshot.by_id[h.node.node_id],
+                rank,
+                self.snapshot.documents[h.node.metadata["doc_id"]]["meta"],
+                named="section" in h.node.metadata.get("sources", []),
+            )
+            for rank, h in enumerate(hits[: self.settings.retrieval.top_k])
+        ]
+
+    def _retrieved(self, hits) -> list[RetrievedParagraph]:
+        return [
+            RetrievedParagraph(
+                h.node.node_id,
+                round(float(h.score or 0), 5),
+                h.node.metadata["doc_id"],
+                h.node.metadata["section"],
+                h.node.text,
+                h.node.metadata["kind"],
+                list(h.node.metadata.get("sources", [])),
+            )
+            for h in hits[: max(self.settings.retrieval.top_k, 10)]
+        ]
 
     def _rerank(self, hits, question: str, notices: list[str]):
         """Rescore fused hits with the reranker; sections the question named stay first."""
