@@ -195,6 +195,11 @@ class AssistantHolder:
         return self.assistant
 
     @property
+    def loading(self) -> bool:
+        """True while the index is still being built or opened."""
+        return not self._ready.is_set()
+
+    @property
     def ready(self) -> bool:
         return self._ready.is_set() and self.assistant is not None
 
@@ -213,7 +218,7 @@ def respond(message: str, history: list, mode: str, doc: str, state: ChatState, 
     message = message or ""
     history.append({"role": "user", "content": safe_text(message)})
     history.append({"role": "assistant", "content": ""})
-    while not holder._ready.is_set():
+    while holder.loading:
         history[-1]["content"] = safe_text(holder.status)
         yield _copy(history), sources_html(None, None), "", "", state, ""
         time.sleep(0.5)
@@ -405,7 +410,7 @@ def build_ui(holder: AssistantHolder, settings: Settings):
         timer = gr.Timer(1.0, active=not holder.ready)
 
         def _poll():
-            if holder._ready.is_set():
+            if not holder.loading:
                 return (
                     "",
                     status_html(None, holder.assistant),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from index.clean import normalize_for_match
+
 _SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]*|[。！？；!?;]+")
 _STRONG_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*|[。！？!?]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -32,9 +34,9 @@ _SCALE = {"万": 10_000, "亿": 100_000_000}
 CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
 
 
-def fold(text: str) -> str:
-    """Width- and case-folded text without whitespace, for matching only (never for display)."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+# Width- and case-folded text without whitespace, for matching only (never for display); one
+# definition shared with the cleaner.
+fold = normalize_for_match
 
 
 def split_sentences(text: str, strong_only: bool = False) -> list[str]:

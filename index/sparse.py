@@ -128,10 +128,6 @@ def tokenize(text: str) -> list[str]:
     return [w for w in (w.strip() for w in words) if w and _TOKEN_OK.search(w) and w not in _STOPWORDS]
 
 
-def build_bm25(texts: list[str]) -> bm25s.BM25:
-    return build_bm25_from_tokens([tokenize(t) for t in texts])
-
-
 def build_bm25_from_tokens(token_lists: list[list[str]]) -> bm25s.BM25:
     retriever = bm25s.BM25()
     retriever.index([tokens or ["∅"] for tokens in token_lists], show_progress=False)
