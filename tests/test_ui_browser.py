@@ -153,13 +153,14 @@ def test_api_key_never_reaches_the_page_or_the_log(running_app):
 def test_login_is_required_when_configured(real_index, tmp_path):
     import httpx
     from gradio_client import Client
+    from gradio_client.exceptions import AuthenticationError
 
     url, proc = start_app(
         real_index.data_dir, {"ASSISTANT_UI_USERNAME": "staff", "ASSISTANT_UI_PASSWORD": "s3cret-pass"}
     )
     try:
         assert httpx.get(f"{url}/config", timeout=10).status_code == 401
-        with pytest.raises(Exception):  # noqa: B017 (gradio_client raises its own auth errors)
+        with pytest.raises(AuthenticationError, match="credentials were not provided"):
             Client(url, verbose=False)
         client = Client(url, auth=("staff", "s3cret-pass"), verbose=False)
         data = client.predict("长沙城区最低工资标准是多少？", "answer", "", api_name="/ask")
