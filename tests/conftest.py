@@ -66,3 +66,13 @@ def real_snapshot(real_index: Settings):
     from index.store import open_index
 
     return open_index(real_index)
+
+
+@pytest.fixture
+def fake_openai():
+    """A local OpenAI-compatible server (tests/fake_openai.py), scripted per test."""
+    from fake_openai import FakeOpenAI
+
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()

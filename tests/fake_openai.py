@@ -137,7 +137,7 @@ class FakeOpenAI:
                 self.wfile.write(payload)
 
             def _json(self, text: str, body: dict) -> None:
-                payload = json.dumps(
+                self._send(
                     {
                         "id": "chatcmpl-test",
                         "object": "chat.completion",
@@ -152,12 +152,7 @@ class FakeOpenAI:
                         ],
                         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
                     }
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                )
 
             def _stream(self, text: str, body: dict) -> None:
                 self.send_response(200)

@@ -1,10 +1,8 @@
-"""OpenAI-compatible embeddings and an HTTP reranker, against the local fake server."""
+"""OpenAI-compatible embeddings and an HTTP reranker, against the local fake fake_openai."""
 
 from __future__ import annotations
 
-import pytest
 from conftest import make_settings
-from fake_openai import FakeOpenAI
 from pydantic import SecretStr
 
 from assistant.pipeline import PolicyAssistant
@@ -12,43 +10,36 @@ from index.ingest import ingest
 from index.store import open_index
 
 
-@pytest.fixture
-def server():
-    fake = FakeOpenAI().start()
-    yield fake
-    fake.stop()
-
-
 def test_openai_compatible_embeddings_are_batched_and_used_for_queries(
-    server, mini_corpus, isolated_data_dir
+    fake_openai, mini_corpus, isolated_data_dir
 ):
     settings = make_settings(isolated_data_dir, mini_corpus)
     settings.embed.backend = "openai"
-    settings.embed.base_url = server.url
+    settings.embed.base_url = fake_openai.url
     settings.embed.model = "bge-m3"
     settings.embed.api_key = SecretStr("sk-embed-key")
     settings.index.embed_batch_size = 8
     summary = ingest(settings, progress=False)
-    batches = [r["input"] for r in server.requests if "input" in r]
+    batches = [r["input"] for r in fake_openai.requests if "input" in r]
     assert sum(len(b) for b in batches) == summary.embedded
     assert all(len(b) <= 8 for b in batches) and len(batches) == -(-summary.embedded // 8)
-    assert all(r["model"] == "bge-m3" for r in server.requests)
-    assert server.headers[0]["Authorization"] == "Bearer sk-embed-key"
+    assert all(r["model"] == "bge-m3" for r in fake_openai.requests)
+    assert fake_openai.headers[0]["Authorization"] == "Bearer sk-embed-key"
     snapshot = open_index(settings)
     assert snapshot.manifest["config"]["embed_model"] == "bge-m3"
     answer = PolicyAssistant(settings, snapshot).ask("测试市每年安排多少就业补助资金？")
     assert "2000万元" in answer.text
     # The place name is left out of the query once the search is scoped to that city's document.
-    assert server.requests[-1]["input"] in (["每年安排多少就业补助资金？"], "每年安排多少就业补助资金？")
+    assert fake_openai.requests[-1]["input"] in (["每年安排多少就业补助资金？"], "每年安排多少就业补助资金？")
 
 
-def test_reranker_reorders_candidates(server, real_index, real_snapshot):
+def test_reranker_reorders_candidates(fake_openai, real_index, real_snapshot):
     settings = real_index.model_copy(deep=True)
-    settings.retrieval.rerank_url = server.url + "/rerank"
-    server.rerank_keywords = ["技能大师工作室"]
+    settings.retrieval.rerank_url = fake_openai.url + "/rerank"
+    fake_openai.rerank_keywords = ["技能大师工作室"]
     assistant = PolicyAssistant(settings, real_snapshot)
     answer = assistant.ask("高技能人才有哪些支持？")
-    rerank_requests = [r for r in server.requests if "documents" in r]
+    rerank_requests = [r for r in fake_openai.requests if "documents" in r]
     assert rerank_requests and rerank_requests[0]["query"] == "高技能人才有哪些支持？"
     assert "技能大师工作室" in answer.retrieved[0].text
     assert "rerank" in answer.timings_ms

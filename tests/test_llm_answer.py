@@ -6,7 +6,7 @@ import json
 
 import pytest
 from conftest import CHANGSHA, XIANGTAN
-from fake_openai import FakeOpenAI, cite
+from fake_openai import cite
 
 from assistant.answer import REFUSAL
 from assistant.clients import chat_llm
@@ -16,24 +16,17 @@ KEY = "sk-test-planted-key-8d1f"
 
 
 @pytest.fixture
-def fake_llm():
-    server = FakeOpenAI().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def llm_assistant(real_index, real_snapshot, fake_llm):
+def llm_assistant(real_index, real_snapshot, fake_openai):
     settings = real_index.model_copy(deep=True)
-    settings.llm.base_url = fake_llm.url
+    settings.llm.base_url = fake_openai.url
     settings.llm.model = "fake-model"
     settings.llm.api_key = __import__("pydantic").SecretStr(KEY)
     settings.llm.max_retries = 0
     return PolicyAssistant(settings, real_snapshot, llm=chat_llm(settings.llm))
 
 
-def test_llm_answer_is_streamed_and_citations_are_parsed(llm_assistant, fake_llm):
-    fake_llm.replies.append(lambda body: f"长沙城区最低工资标准为1700元/月[{cite(body, '1700元/月')}]。")
+def test_llm_answer_is_streamed_and_citations_are_parsed(llm_assistant, fake_openai):
+    fake_openai.replies.append(lambda body: f"长沙城区最低工资标准为1700元/月[{cite(body, '1700元/月')}]。")
     events = list(llm_assistant.stream("长沙城区最低工资标准是多少？"))
     deltas = [e.text for e in events if e.kind == "delta"]
     answer = events[-1].answer
@@ -43,15 +36,15 @@ def test_llm_answer_is_streamed_and_citations_are_parsed(llm_assistant, fake_llm
     assert [c.doc_id for c in answer.citations] == [CHANGSHA]
     assert "最低工资标准分别提高到1700元/月" in answer.citations[0].text
     assert answer.citations[0].highlight  # the supporting sentence is marked for the UI
-    request = fake_llm.chat_requests()[-1]
+    request = fake_openai.chat_requests()[-1]
     assert request["stream"] is True and request["temperature"] == 0
     assert request["model"] == "fake-model"
     assert "长政办发〔2021〕73号" in request["messages"][1]["content"]  # 文号 is given to the model
-    assert fake_llm.headers[-1]["Authorization"] == f"Bearer {KEY}"
+    assert fake_openai.headers[-1]["Authorization"] == f"Bearer {KEY}"
     assert KEY not in json.dumps(answer.to_dict(), ensure_ascii=False)
 
 
-def test_grounding_removes_a_wrong_number_and_an_uncited_claim(llm_assistant, fake_llm):
+def test_grounding_removes_a_wrong_number_and_an_uncited_claim(llm_assistant, fake_openai):
     def reply(body):
         n = cite(body, "1700元/月")
         return (
@@ -60,7 +53,7 @@ def test_grounding_removes_a_wrong_number_and_an_uncited_claim(llm_assistant, fa
             "此外，长沙还将为每位求职者发放5000元求职补贴。"
         )
 
-    fake_llm.replies.append(reply)
+    fake_openai.replies.append(reply)
     answer = llm_assistant.ask("长沙最低工资标准是多少？")
     assert "1700元/月" in answer.text
     assert "1800" not in answer.text and "5000" not in answer.text
@@ -70,30 +63,32 @@ def test_grounding_removes_a_wrong_number_and_an_uncited_claim(llm_assistant, fa
     assert any("核查" in n for n in answer.notices)
 
 
-def test_invalid_citation_numbers_are_dropped(llm_assistant, fake_llm):
-    fake_llm.replies.append(lambda body: f"长沙城区最低工资标准为1700元/月[{cite(body, '1700元/月')}][99]。")
+def test_invalid_citation_numbers_are_dropped(llm_assistant, fake_openai):
+    fake_openai.replies.append(
+        lambda body: f"长沙城区最低工资标准为1700元/月[{cite(body, '1700元/月')}][99]。"
+    )
     answer = llm_assistant.ask("长沙城区最低工资标准是多少？")
     assert "[99]" not in answer.text and answer.grounding.invalid_markers == [99]
     assert answer.citations
 
 
-def test_model_refusal_is_shown_as_a_refusal_with_suggestions(llm_assistant, fake_llm):
-    fake_llm.replies.append(REFUSAL + "。")
+def test_model_refusal_is_shown_as_a_refusal_with_suggestions(llm_assistant, fake_openai):
+    fake_openai.replies.append(REFUSAL + "。")
     answer = llm_assistant.ask("长沙职业技能竞赛每年带动多少人？")
     assert answer.refused and answer.citations == []
     assert answer.text.startswith(REFUSAL)
     assert answer.suggestions and all(s.startswith("《") for s in answer.suggestions)
 
 
-def test_unanswerable_question_is_refused_without_calling_the_model(llm_assistant, fake_llm):
+def test_unanswerable_question_is_refused_without_calling_the_model(llm_assistant, fake_openai):
     answer = llm_assistant.ask("个人所得税起征点是多少？")
     assert answer.refused
-    assert fake_llm.chat_requests() == []
+    assert fake_openai.chat_requests() == []
 
 
-def test_condensing_request_carries_the_history(llm_assistant, fake_llm):
-    fake_llm.replies.append("湘潭市城区最低工资标准是多少？")
-    fake_llm.replies.append(
+def test_condensing_request_carries_the_history(llm_assistant, fake_openai):
+    fake_openai.replies.append("湘潭市城区最低工资标准是多少？")
+    fake_openai.replies.append(
         lambda body: f"湘潭市城区最低工资达1700元/月[{cite(body, '市城区达1700元/月')}]。"
     )
     history = [
@@ -101,7 +96,7 @@ def test_condensing_request_carries_the_history(llm_assistant, fake_llm):
         {"role": "assistant", "content": "长沙城区为1700元/月[1]。"},
     ]
     answer = llm_assistant.ask("那湘潭呢？", history=history)
-    condense, final = fake_llm.chat_requests()
+    condense, final = fake_openai.chat_requests()
     prompt = condense["messages"][-1]["content"]
     assert "长沙城区最低工资标准是多少？" in prompt and "那湘潭呢？" in prompt
     assert condense.get("stream") in (None, False)
@@ -109,23 +104,23 @@ def test_condensing_request_carries_the_history(llm_assistant, fake_llm):
     assert answer.citations and answer.citations[0].doc_id == XIANGTAN
 
 
-def test_reply_mode_asks_for_a_citizen_reply(llm_assistant, fake_llm):
-    fake_llm.replies.append(
+def test_reply_mode_asks_for_a_citizen_reply(llm_assistant, fake_openai):
+    fake_openai.replies.append(
         lambda body: (
             f"您好！根据《长沙市“十四五”人力资源和社会保障事业发展规划（2021—2025年）》，"
             f"长沙城区最低工资标准为1700元/月[{cite(body, '1700元/月')}]。如需办理具体业务，请咨询当地人力资源和社会保障部门。"
         )
     )
     answer = llm_assistant.ask("我在长沙城区上班，最低工资是多少？", mode="reply")
-    prompt = fake_llm.chat_requests()[-1]["messages"][1]["content"]
+    prompt = fake_openai.chat_requests()[-1]["messages"][1]["content"]
     assert "起草" in prompt and "您好" in prompt
     assert answer.mode == "reply" and answer.text.startswith("您好")
     assert "1700元/月" in answer.text and not answer.grounding.removed_sentences
 
 
-def test_source_brackets_cannot_be_mistaken_for_citations(llm_assistant, fake_llm):
+def test_source_brackets_cannot_be_mistaken_for_citations(llm_assistant, fake_openai):
     """[75] in a table row (5-year total) reaches the model as ［75］ so it is not a marker."""
-    fake_llm.replies.append(lambda body: f"十四五期间城镇新增就业目标为75万人[{cite(body, '75万人')}]。")
+    fake_openai.replies.append(lambda body: f"十四五期间城镇新增就业目标为75万人[{cite(body, '75万人')}]。")
     llm_assistant.ask("长沙十四五期间城镇新增就业目标是多少？")
-    prompt = fake_llm.chat_requests()[-1]["messages"][1]["content"]
+    prompt = fake_openai.chat_requests()[-1]["messages"][1]["content"]
     assert "［75］万人" in prompt and "[75]" not in prompt
