@@ -1,3 +1,3 @@
-from assistant.cli import main
+from policyqa.assistant.cli import main
 
 raise SystemExit(main())

@@ -15,12 +15,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from assistant.answer import Answer
-from assistant.condense import Turn
-from assistant.feedback import append_feedback
-from assistant.pipeline import PolicyAssistant, QuestionError
-from assistant.settings import Settings
-from assistant.text import CITATION_MARK, strip_marks
+from policyqa.assistant.answer import Answer
+from policyqa.assistant.condense import Turn
+from policyqa.assistant.feedback import append_feedback
+from policyqa.assistant.pipeline import PolicyAssistant, QuestionError
+from policyqa.core.settings import Settings
+from policyqa.core.text import CITATION_MARK, strip_marks
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ class AssistantHolder:
         self.status = f"正在建立索引：已处理 {done}/{total} 个段落……"
 
     def _load(self) -> None:
-        from index.ingest import NothingToIndex, ingest
+        from policyqa.index.ingest import NothingToIndex, ingest
 
         try:
             ingest(self.settings, progress=False, on_progress=self._progress)

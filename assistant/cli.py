@@ -8,9 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from policyqa.core.settings import Settings, describe
 from pydantic import ValidationError
-
-from assistant.settings import Settings, describe
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -27,7 +26,7 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """Build or update the index from the corpus folder."""
-    from index.ingest import NothingToIndex, ingest
+    from policyqa.index.ingest import NothingToIndex, ingest
 
     try:
         summary = ingest(settings, Path(args.corpus) if args.corpus else None, progress=not args.quiet)
@@ -71,8 +70,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer a question (or a JSONL file of questions) with cited paragraphs."""
     import json
 
-    from assistant.pipeline import PolicyAssistant, QuestionError
-    from index.store import IndexMissing, current_generation
+    from policyqa.assistant.pipeline import PolicyAssistant, QuestionError
+    from policyqa.index.store import IndexMissing, current_generation
 
     if current_generation(settings) is None:
         print("no index yet: building it from the corpus first…", file=sys.stderr)
@@ -102,7 +101,7 @@ def _ask_many(assistant, path: Path) -> int:
     """One JSON answer per input line; a bad line gets an error record and the rest still run."""
     import json
 
-    from assistant.pipeline import QuestionError
+    from policyqa.assistant.pipeline import QuestionError
 
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -134,9 +133,16 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Run the eval set, write report.json + report.md, and apply the regression gate."""
     import json
 
-    from assistant.pipeline import PolicyAssistant
-    from evals.dataset import DEFAULT_SET, EvalSetError, load_eval_set
-    from evals.runner import BASELINE_FILE, check_gate, load_gate, run_items, summarise, write_reports
+    from policyqa.assistant.pipeline import PolicyAssistant
+    from policyqa.evals.dataset import DEFAULT_SET, EvalSetError, load_eval_set
+    from policyqa.evals.runner import (
+        BASELINE_FILE,
+        check_gate,
+        load_gate,
+        run_items,
+        summarise,
+        write_reports,
+    )
 
     assistant = PolicyAssistant.from_settings(settings, progress=True)
     path = Path(args.set) if args.set else DEFAULT_SET
@@ -149,7 +155,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         items = items[: args.limit]
     judge = None
     if assistant.llm is not None:
-        from evals.judge import LLMJudge
+        from policyqa.evals.judge import LLMJudge
 
         judge = LLMJudge(assistant.llm, settings.llm.model, settings.data_dir / "judge-cache.sqlite")
     else:
@@ -171,7 +177,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     gate = check_gate(summary, baseline if not args.update_baseline else None, load_gate())
     report_dir = Path(args.report) if args.report else settings.data_dir / "eval-report"
     write_reports(results, summary, gate, report_dir)
-    from evals.runner import metrics_table
+    from policyqa.evals.runner import metrics_table
 
     print(metrics_table(summary["metrics"]))
     if judge is not None:
@@ -197,7 +203,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """Measure speed and quality of the system and its alternatives side by side (prints a table and JSON)."""
     import json
 
-    from evals.bench import render, run
+    from policyqa.evals.bench import render, run
 
     report = run(quick=args.quick)
     print(render(report))

@@ -12,7 +12,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from assistant.query import analyse, place_aliases
+from policyqa.assistant.query import analyse, place_aliases
 
 log = logging.getLogger(__name__)
 

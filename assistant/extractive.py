@@ -14,11 +14,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from assistant.prompts import render
-from assistant.query import QueryInfo, place_aliases
-from assistant.text import fold, protect_brackets, split_sentences
-from index.chunk import Paragraph
-from index.sparse import tokenize
+from policyqa.assistant.prompts import render
+from policyqa.assistant.query import QueryInfo, place_aliases
+from policyqa.core.text import fold, protect_brackets, split_sentences
+from policyqa.index.chunk import Paragraph
+from policyqa.index.sparse import tokenize
 
 _QUESTION_WORDS = set(
     [

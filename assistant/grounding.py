@@ -11,8 +11,15 @@ from __future__ import annotations
 
 import re
 
-from assistant.answer import REFUSAL, Citation, GroundingReport
-from assistant.text import CITATION_MARK, chinese_numbers_in, fold, numbers_in, split_sentences, strip_marks
+from policyqa.assistant.answer import REFUSAL, Citation, GroundingReport
+from policyqa.core.text import (
+    CITATION_MARK,
+    chinese_numbers_in,
+    fold,
+    numbers_in,
+    split_sentences,
+    strip_marks,
+)
 
 SUPPORT_THRESHOLD = 0.5
 UNCITED_MAX_CHARS = 24

@@ -14,18 +14,18 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from assistant.answer import REFUSAL, Answer, Citation, GroundingReport, RetrievedParagraph
-from assistant.condense import Turn, condense_with_llm, normalise_history, rewrite
-from assistant.extractive import Evidence, TermWeights, plan_answer, render_answer
-from assistant.grounding import ground
-from assistant.prompts import render
-from assistant.query import QueryInfo, analyse
-from assistant.retrieve import HybridRetriever
-from assistant.settings import Settings
-from assistant.text import CITATION_MARK, protect_brackets, split_sentences, strip_marks
-from index.embed import build_embedder
-from index.sparse import expand_query
-from index.store import IndexMissing, IndexSnapshot, open_index
+from policyqa.assistant.answer import REFUSAL, Answer, Citation, GroundingReport, RetrievedParagraph
+from policyqa.assistant.condense import Turn, condense_with_llm, normalise_history, rewrite
+from policyqa.assistant.extractive import Evidence, TermWeights, plan_answer, render_answer
+from policyqa.assistant.grounding import ground
+from policyqa.assistant.prompts import render
+from policyqa.assistant.query import QueryInfo, analyse
+from policyqa.assistant.retrieve import HybridRetriever
+from policyqa.core.settings import Settings
+from policyqa.core.text import CITATION_MARK, protect_brackets, split_sentences, strip_marks
+from policyqa.index.embed import build_embedder
+from policyqa.index.sparse import expand_query
+from policyqa.index.store import IndexMissing, IndexSnapshot, open_index
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 500
@@ -83,7 +83,7 @@ class PolicyAssistant:
         self.llm = llm
         self.reranker = None
         if settings.retrieval.rerank_url:
-            from assistant.rerank import HTTPReranker
+            from policyqa.assistant.rerank import HTTPReranker
 
             key = settings.retrieval.rerank_api_key
             self.reranker = HTTPReranker(
@@ -97,14 +97,14 @@ class PolicyAssistant:
     def from_settings(
         cls, settings: Settings, build_if_missing: bool = True, progress: bool = False
     ) -> PolicyAssistant:
-        from assistant.clients import chat_llm
+        from policyqa.core.clients import chat_llm
 
         try:
             snapshot = open_index(settings)
         except IndexMissing:
             if not build_if_missing:
                 raise
-            from index.ingest import ingest
+            from policyqa.index.ingest import ingest
 
             ingest(settings, progress=progress)
             snapshot = open_index(settings)
@@ -112,7 +112,7 @@ class PolicyAssistant:
 
     def warm_up(self) -> None:
         """Load the lazily-initialised parts (jieba dictionaries, the embedder) before the first user asks."""
-        from index.sparse import place_names, tokenize
+        from policyqa.index.sparse import place_names, tokenize
 
         tokenize("预热")
         place_names("长沙")
@@ -256,7 +256,7 @@ class PolicyAssistant:
 
     def _rerank(self, hits, question: str, notices: list[str]):
         """Rescore fused hits with the reranker; sections the question named stay first."""
-        from assistant.rerank import RerankUnavailable
+        from policyqa.assistant.rerank import RerankUnavailable
 
         named = [h for h in hits if "section" in h.node.metadata.get("sources", [])]
         rest = [h for h in hits if "section" not in h.node.metadata.get("sources", [])]
@@ -282,7 +282,7 @@ class PolicyAssistant:
     @staticmethod
     def _retrieval_query(question: str, info: QueryInfo) -> str:
         """Leave out place names once the search is scoped to their documents: they only add noise."""
-        from assistant.query import place_aliases
+        from policyqa.assistant.query import place_aliases
 
         query = question
         if info.doc_ids:
@@ -446,7 +446,7 @@ class PolicyAssistant:
 
 def _supported_sentences(answer_text: str, n: int, paragraph: str) -> list[str]:
     """Sentences of the paragraph that overlap most with answer sentences citing [n] (for highlighting)."""
-    from assistant.grounding import support
+    from policyqa.assistant.grounding import support
 
     claims = [strip_marks(s) for s in split_sentences(answer_text) if f"[{n}]" in s]
     sentences = split_sentences(paragraph)

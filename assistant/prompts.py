@@ -8,6 +8,7 @@ from pathlib import Path
 import jinja2
 from jinja2 import meta
 
+# prompts/ beside assistant/: the repo folder in a checkout, the data package policyqa/prompts when installed.
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
 
 

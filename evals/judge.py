@@ -12,8 +12,8 @@ import re
 import sqlite3
 from pathlib import Path
 
-from assistant.answer import Answer
-from assistant.prompts import render
+from policyqa.assistant.answer import Answer
+from policyqa.assistant.prompts import render
 
 _YES = re.compile(r"^[\s\W]*(是|对|正确|符合|有依据|yes|true)", re.IGNORECASE)
 _NO = re.compile(r"^[\s\W]*(否|不是|不对|错|不正确|不符合|没有依据|无依据|no|false)", re.IGNORECASE)

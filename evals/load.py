@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evals.servers import start_app, wait_until_ready
+from policyqa.evals.servers import start_app, wait_until_ready
 
 # (question, follow-up): each follow-up only makes sense with its own conversation's history.
 CONVERSATIONS = [

@@ -16,9 +16,9 @@ import re
 import statistics
 from dataclasses import asdict, dataclass, field
 
-from assistant.answer import Answer
-from assistant.grounding import FRAME_PATTERN, SUPPORT_THRESHOLD, support
-from assistant.text import (
+from policyqa.assistant.answer import Answer
+from policyqa.assistant.grounding import FRAME_PATTERN, SUPPORT_THRESHOLD, support
+from policyqa.core.text import (
     CITATION_MARK,
     chinese_numbers_in,
     chinese_to_int,
@@ -27,7 +27,7 @@ from assistant.text import (
     split_sentences,
     strip_marks,
 )
-from evals.dataset import EvalItem
+from policyqa.evals.dataset import EvalItem
 
 _NEGATION = re.compile(r"不|未|无|没有|非|禁止")
 _CN_NUMERAL = re.compile(r"[零〇一二两三四五六七八九十百千万亿]{2,}")

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from policyqa.evals.dataset import EVAL_DIR, EvalItem
+from policyqa.evals.metrics import ItemResult, aggregate, by_type, score_item
 from tqdm import tqdm
-
-from evals.dataset import EVAL_DIR, EvalItem
-from evals.metrics import ItemResult, aggregate, by_type, score_item
 
 GATE_FILE = EVAL_DIR / "gate.toml"
 BASELINE_FILE = EVAL_DIR / "baseline.json"
@@ -28,7 +27,7 @@ NOT_GATED = {"n", "latency_p50_ms", "latency_p95_ms"}
 
 def run_items(assistant, items: list[EvalItem], progress: bool = True, judge=None) -> list[ItemResult]:
     """Answer every item and score it; with a ``judge`` (evals.judge.LLMJudge) answers are also LLM-judged."""
-    from assistant.pipeline import QuestionError
+    from policyqa.assistant.pipeline import QuestionError
 
     results = []
     for item in tqdm(items, desc="eval", unit="q", disable=not progress):
@@ -36,7 +35,7 @@ def run_items(assistant, items: list[EvalItem], progress: bool = True, judge=Non
         try:
             answer = assistant.ask(item.question, item.history, item.doc, item.mode)
         except QuestionError as exc:
-            from assistant.answer import Answer
+            from policyqa.assistant.answer import Answer
 
             answer = Answer(question=item.question, text=str(exc), refused=True)
         result = score_item(item, answer, round((time.perf_counter() - started) * 1000, 1))

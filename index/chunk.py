@@ -12,8 +12,8 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 
-from index.metadata import DocMeta
-from index.parse import Block, DocumentTree, Section, Table, TableRow
+from policyqa.index.metadata import DocMeta
+from policyqa.index.parse import Block, DocumentTree, Section, Table, TableRow
 
 PATH_SEP = " > "
 _SENTENCE = re.compile(r"[^。；！？!?;]*[。；！？!?;]?")

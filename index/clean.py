@@ -12,10 +12,10 @@ What it deliberately leaves alone: punctuation width (``,`` vs ``，``) stays as
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
-from index.headings import match_heading
+from policyqa.core.text import normalize_for_match  # noqa: F401 (re-exported for callers of clean)
+from policyqa.index.headings import match_heading
 
 _FURNITURE = re.compile(
     r"^(点击下载|下载附件|附件下载|来源[:：]|编辑[:：]|责任编辑|审核[:：]|【?字体[:：]?|打印本页|关闭窗口|分享到|扫一扫)"
@@ -36,11 +36,6 @@ class CleanReport:
     removed_lines: list[tuple[str, str]] = field(default_factory=list)  # (reason, line)
     joined: list[tuple[str, str]] = field(default_factory=list)  # (end of first part, start of second)
     spaces_removed: int = 0
-
-
-def normalize_for_match(text: str) -> str:
-    """Fold width variants, case and whitespace so that '，' matches ',' and '１７００' matches '1700'."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
 
 
 def clean_text(raw: str) -> tuple[str, CleanReport]:

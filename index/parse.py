@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from index.headings import Heading, match_heading
+from policyqa.index.headings import Heading, match_heading
 
 PREAMBLE = "文件开头（通知与前言）"
 ITEM_KINDS = {"num_item", "num_paren", "box"}

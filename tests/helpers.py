@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index.clean import CleanReport, clean_text
-from index.loaders import load_text
-from index.parse import DocumentTree, Section, parse_document
+from policyqa.index.clean import CleanReport, clean_text
+from policyqa.index.loaders import load_text
+from policyqa.index.parse import DocumentTree, Section, parse_document
 
 
 def cleaned(path: Path) -> tuple[str, CleanReport]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 
-from evals.bench import make_synthetic_corpus, render
+from policyqa.evals.bench import make_synthetic_corpus, render
 
 
 def test_synthetic_corpus_has_distinct_documents_and_places(tmp_path):

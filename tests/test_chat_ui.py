@@ -7,8 +7,7 @@ import threading
 
 import pytest
 from conftest import CHANGSHA, XIANGTAN
-
-from assistant.chat import (
+from policyqa.assistant.chat import (
     AssistantHolder,
     ChatState,
     answer_html,
@@ -20,8 +19,8 @@ from assistant.chat import (
     respond,
     safe_text,
 )
-from assistant.feedback import append_feedback, read_feedback
-from assistant.pipeline import PolicyAssistant
+from policyqa.assistant.feedback import append_feedback, read_feedback
+from policyqa.assistant.pipeline import PolicyAssistant
 
 
 @pytest.fixture
@@ -162,7 +161,7 @@ def test_first_index_build_reports_progress_then_answers(mini_corpus, tmp_path):
 
 
 def test_public_binding_without_login_is_warned_about():
-    from app import public_bind_warning
+    from policyqa.assistant.serve import public_bind_warning
 
     assert public_bind_warning("127.0.0.1", None) == ""
     assert public_bind_warning("0.0.0.0", ("staff", "pw")) == ""

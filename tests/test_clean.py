@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from conftest import CHANGSHA, CORPUS, XIANGTAN
 from helpers import cleaned
-
-from index.clean import clean_text, normalize_for_match
+from policyqa.index.clean import clean_text, normalize_for_match
 
 CS = CORPUS / f"{CHANGSHA}.txt"
 XT = CORPUS / f"{XIANGTAN}.txt"

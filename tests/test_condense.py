@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.condense import Turn, is_follow_up, normalise_history, rewrite
+from policyqa.assistant.condense import Turn, is_follow_up, normalise_history, rewrite
 
 DOCS = {"cs": {"meta": {"region": "长沙市"}}, "xt": {"meta": {"region": "湘潭市"}}}
 
@@ -59,7 +59,7 @@ def test_history_formats_are_normalised():
 
 
 def test_generic_place_words_are_not_places():
-    from index.sparse import place_names
+    from policyqa.index.sparse import place_names
 
     assert place_names("两个城市对零就业家庭分别有什么政策？") == []
     assert place_names("本市和外地的政策一样吗？") == []

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from conftest import make_settings
+from policyqa.assistant.pipeline import PolicyAssistant
+from policyqa.index.ingest import ingest
+from policyqa.index.store import open_index
 from pydantic import SecretStr
-
-from assistant.pipeline import PolicyAssistant
-from index.ingest import ingest
-from index.store import open_index
 
 
 def test_openai_compatible_embeddings_are_batched_and_used_for_queries(

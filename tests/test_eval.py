@@ -7,10 +7,9 @@ from collections import Counter
 
 import pytest
 from conftest import CHANGSHA
-
-from assistant.answer import Answer, Citation, RetrievedParagraph
-from assistant.pipeline import PolicyAssistant
-from evals.dataset import (
+from policyqa.assistant.answer import Answer, Citation, RetrievedParagraph
+from policyqa.assistant.pipeline import PolicyAssistant
+from policyqa.evals.dataset import (
     DEFAULT_SET,
     EvalItem,
     EvalSetError,
@@ -18,8 +17,8 @@ from evals.dataset import (
     load_eval_set,
     read_items,
 )
-from evals.metrics import fact_found, score_item
-from evals.runner import check_gate, load_gate, run_items, summarise
+from policyqa.evals.metrics import fact_found, score_item
+from policyqa.evals.runner import check_gate, load_gate, run_items, summarise
 
 
 def test_committed_eval_set_is_valid_and_balanced(real_snapshot):
@@ -128,7 +127,7 @@ def test_gate_fails_when_the_pipeline_is_degraded(real_index, real_snapshot, dev
 
 
 def test_gate_fails_when_a_hard_check_regresses(real_index, real_snapshot, dev_items, monkeypatch):
-    import assistant.extractive as extractive
+    import policyqa.assistant.extractive as extractive
 
     good = PolicyAssistant(real_index, real_snapshot)
     baseline = summarise(run_items(good, dev_items, progress=False), {"variant": "normal"})
@@ -139,9 +138,9 @@ def test_gate_fails_when_a_hard_check_regresses(real_index, real_snapshot, dev_i
         rendered.text = rendered.text.replace("[1]", "，约9876万人[1]", 1)
         return rendered
 
-    monkeypatch.setattr("assistant.pipeline.render_answer", broken)
+    monkeypatch.setattr("policyqa.assistant.pipeline.render_answer", broken)
     monkeypatch.setattr(
-        "assistant.pipeline.PolicyAssistant._ground", lambda self, answer, evidence, mode: None
+        "policyqa.assistant.pipeline.PolicyAssistant._ground", lambda self, answer, evidence, mode: None
     )
     worse = summarise(run_items(good, dev_items, progress=False), {"variant": "broken"})
     result = check_gate(worse, baseline, load_gate())
@@ -149,7 +148,7 @@ def test_gate_fails_when_a_hard_check_regresses(real_index, real_snapshot, dev_i
 
 
 def test_cli_eval_writes_reports_and_exits_nonzero_on_regression(real_index, tmp_path, capsys, monkeypatch):
-    from assistant.cli import main as cli_main
+    from policyqa.assistant.cli import main as cli_main
 
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(real_index.data_dir))
     baseline = tmp_path / "baseline.json"
@@ -183,16 +182,15 @@ def test_cli_eval_writes_reports_and_exits_nonzero_on_regression(real_index, tmp
     ],
 )
 def test_judge_verdicts_are_read_in_chinese(text, verdict):
-    from evals.judge import parse_verdict
+    from policyqa.evals.judge import parse_verdict
 
     assert parse_verdict(text) is verdict
 
 
 def test_llm_judge_scores_and_caches(real_index, real_snapshot, tmp_path, dev_items):
     from fake_openai import FakeOpenAI
-
-    from assistant.clients import chat_llm
-    from evals.judge import LLMJudge
+    from policyqa.core.clients import chat_llm
+    from policyqa.evals.judge import LLMJudge
 
     server = FakeOpenAI().start()
     try:
@@ -217,7 +215,7 @@ def test_llm_judge_scores_and_caches(real_index, real_snapshot, tmp_path, dev_it
 
 
 def test_cli_eval_says_the_judge_is_skipped_offline(real_index, tmp_path, capsys, monkeypatch):
-    from assistant.cli import main as cli_main
+    from policyqa.assistant.cli import main as cli_main
 
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(real_index.data_dir))
     cli_main(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from assistant.answer import Citation
-from assistant.grounding import ground
+from policyqa.assistant.answer import Citation
+from policyqa.assistant.grounding import ground
 
 WAGE = "城区、长浏宁三县（市）最低工资标准分别提高到1700元/月、1540元/月。"
 TITLE = "长沙市“十四五”人力资源和社会保障事业发展规划（2021—2025年）"

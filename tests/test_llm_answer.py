@@ -7,10 +7,9 @@ import json
 import pytest
 from conftest import CHANGSHA, XIANGTAN
 from fake_openai import cite
-
-from assistant.answer import REFUSAL
-from assistant.clients import chat_llm
-from assistant.pipeline import PolicyAssistant
+from policyqa.assistant.answer import REFUSAL
+from policyqa.assistant.pipeline import PolicyAssistant
+from policyqa.core.clients import chat_llm
 
 KEY = "sk-test-planted-key-8d1f"
 

@@ -6,10 +6,9 @@ import time
 
 import pytest
 from fake_openai import Fault, cite
+from policyqa.assistant.pipeline import PolicyAssistant
+from policyqa.core.clients import chat_llm
 from pydantic import SecretStr
-
-from assistant.clients import chat_llm
-from assistant.pipeline import PolicyAssistant
 
 QUESTION = "长沙城区最低工资标准是多少？"
 FALLBACK_NOTICE = "大模型暂时无法给出可靠回答"

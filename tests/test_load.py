@@ -6,9 +6,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
-from evals.load import run_level, solo_answers
-from evals.servers import start_app, wait_until_ready
+from policyqa.evals.load import run_level, solo_answers
+from policyqa.evals.servers import start_app, wait_until_ready
 
 pytestmark = pytest.mark.slow
 

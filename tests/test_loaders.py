@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from index.loaders import LoadError, corpus_files, load_text
+from policyqa.index.loaders import LoadError, corpus_files, load_text
 
 TEXT = "一、总则\n为促进就业，制定本办法。\n二、附则\n本办法自2023年1月1日起施行。\n"
 

@@ -6,9 +6,8 @@ import shutil
 
 import pytest
 from conftest import CHANGSHA, CORPUS, MINI_CORPUS, XIANGTAN
-
-from index.loaders import load_text
-from index.metadata import SidecarError, load_meta
+from policyqa.index.loaders import load_text
+from policyqa.index.metadata import SidecarError, load_meta
 
 
 def _meta_without_sidecar(tmp_path, name):

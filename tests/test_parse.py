@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 from conftest import CHANGSHA, CORPUS, MINI_CORPUS, XIANGTAN
 from helpers import find_section, section_of_text, tree_of
-
-from index.chunk import chunk_document, render_row, token_counter
-from index.headings import match_heading
-from index.metadata import DocMeta
-from index.parse import PREAMBLE
+from policyqa.index.chunk import chunk_document, render_row, token_counter
+from policyqa.index.headings import match_heading
+from policyqa.index.metadata import DocMeta
+from policyqa.index.parse import PREAMBLE
 
 CS = CORPUS / f"{CHANGSHA}.txt"
 XT = CORPUS / f"{XIANGTAN}.txt"

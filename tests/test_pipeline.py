@@ -6,10 +6,9 @@ import json
 
 import pytest
 from conftest import CHANGSHA, XIANGTAN
-
-from assistant.answer import REFUSAL
-from assistant.cli import main as cli_main
-from assistant.pipeline import MAX_QUESTION_CHARS, PolicyAssistant, QuestionError
+from policyqa.assistant.answer import REFUSAL
+from policyqa.assistant.cli import main as cli_main
+from policyqa.assistant.pipeline import MAX_QUESTION_CHARS, PolicyAssistant, QuestionError
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from assistant.prompts import render, template_names, template_variables
-from assistant.text import chinese_to_int, numbers_in, protect_brackets, split_sentences
+from policyqa.assistant.prompts import render, template_names, template_variables
+from policyqa.core.text import chinese_to_int, numbers_in, protect_brackets, split_sentences
 
 
 def test_sentences_keep_markers_with_the_sentence_before():

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
-
-from assistant.feedback import read_feedback
-from evals.servers import start_app
+from policyqa.assistant.feedback import read_feedback
+from policyqa.evals.servers import start_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
@@ -127,8 +126,7 @@ def test_ask_cite_reply_feedback_in_a_real_browser(running_app, browser):
 
 def test_gradio_client_gets_the_same_cited_answer(running_app, real_index, real_snapshot):
     from gradio_client import Client
-
-    from assistant.pipeline import PolicyAssistant
+    from policyqa.assistant.pipeline import PolicyAssistant
 
     url, _ = running_app
     client = Client(url, verbose=False)

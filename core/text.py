@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from index.clean import normalize_for_match
-
 _SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]*|[。！？；!?;]+")
 _STRONG_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*|[。！？!?]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -34,8 +32,12 @@ _SCALE = {"万": 10_000, "亿": 100_000_000}
 CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
 
 
-# Width- and case-folded text without whitespace, for matching only (never for display); one
-# definition shared with the cleaner.
+def normalize_for_match(text: str) -> str:
+    """Fold width variants, case and whitespace so that '，' matches ',' and '１７００' matches '1700'
+    (for matching only, never for display; the cleaner and the answerers share this definition)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
 fold = normalize_for_match
 
 
