@@ -63,7 +63,8 @@ class Answer:
     grounding: GroundingReport = field(default_factory=GroundingReport)
     notices: list[str] = field(default_factory=list)  # e.g. question truncated, LLM fell back
     diagnostics: dict = field(default_factory=dict)
-    fallback: str = ""  # why the LLM answer was replaced by the extractive one (empty when it was not)  # refusal features and reason, for tuning and logs
+    fallback: str = ""  # why the LLM answer was replaced by the extractive one (empty when it was not)
+    draft: str = ""  # reply mode: the draft as sent to the citizen (no [n] markers, no table syntax)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:

@@ -81,7 +81,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     if args.questions:
-        return _ask_many(assistant, Path(args.questions))
+        return _ask_many(assistant, Path(args.questions), mode=args.mode, doc=args.doc)
     if args.question is None:
         print("error: give a question, or --questions FILE.jsonl", file=sys.stderr)
         return EXIT_USAGE
@@ -97,8 +97,10 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _ask_many(assistant, path: Path) -> int:
-    """One JSON answer per input line; a bad line gets an error record and the rest still run."""
+def _ask_many(assistant, path: Path, mode: str = "answer", doc: str | None = None) -> int:
+    """One JSON answer per input line; a bad line gets an error record and the rest still run.
+
+    ``mode`` and ``doc`` (from --mode/--doc) apply to every line that does not set its own."""
     import json
 
     from policyqa.assistant.pipeline import QuestionError
@@ -118,7 +120,7 @@ def _ask_many(assistant, path: Path) -> int:
             if not isinstance(item, dict) or "question" not in item:
                 raise ValueError("each line needs an object with a 'question'")
             answer = assistant.ask(
-                item["question"], item.get("history"), item.get("doc"), item.get("mode", "answer")
+                item["question"], item.get("history"), item.get("doc", doc), item.get("mode", mode)
             )
             record = _answer_record(answer, item.get("id"))
         except (ValueError, QuestionError) as exc:
@@ -134,7 +136,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from policyqa.assistant.pipeline import PolicyAssistant
-    from policyqa.evals.dataset import DEFAULT_SET, EvalSetError, load_eval_set
+    from policyqa.evals.dataset import DEFAULT_SETS, EvalSetError, load_eval_set
     from policyqa.evals.runner import (
         BASELINE_FILE,
         check_gate,
@@ -145,11 +147,11 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     )
 
     assistant = PolicyAssistant.from_settings(settings, progress=True)
-    path = Path(args.set) if args.set else DEFAULT_SET
+    paths = [Path(p) for p in args.set] if args.set else list(DEFAULT_SETS)
     try:
-        items = load_eval_set(assistant.snapshot.paragraphs, path, args.split)
+        items = load_eval_set(assistant.snapshot.paragraphs, paths, args.split)
     except (EvalSetError, OSError) as exc:
-        print(f"error: eval set {path}: {exc}", file=sys.stderr)
+        print(f"error: eval set {', '.join(map(str, paths))}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.limit:
         items = items[: args.limit]
@@ -168,7 +170,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     config = {
         "backend": assistant.backend_name,
         **settings.retrieval.model_dump(),
-        "eval_set": path.name,
+        "eval_set": ", ".join(p.name for p in paths),
         "split": args.split or "all",
     }
     summary = summarise(results, config)
@@ -180,6 +182,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from policyqa.evals.runner import metrics_table
 
     print(metrics_table(summary["metrics"]))
+    for name, data in summary["slices"].items():
+        print(f"\nslice {name}:")
+        print(metrics_table(data["metrics"]))
     if judge is not None:
         judged = summary["metrics"]["all"]
         print(
@@ -246,7 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "eval", help=cmd_eval.__doc__, description=cmd_eval.__doc__ + " Exit code 1 when the gate fails."
     )
-    p.add_argument("--set", help="eval set JSONL (default evals/questions.jsonl)")
+    p.add_argument(
+        "--set",
+        action="append",
+        help="eval set JSONL, repeatable (default: evals/questions.jsonl and the hotline slice evals/hotline.jsonl)",
+    )
     p.add_argument(
         "--split", choices=["dev", "test", "all"], default=None, help="only this split (default: all)"
     )

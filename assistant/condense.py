@@ -17,6 +17,17 @@ from policyqa.assistant.query import analyse, place_aliases
 log = logging.getLogger(__name__)
 
 _FOLLOW_UP_START = re.compile(r"^(那么?|那个|还有|另外|再|而|那要是|如果是|换成|同样|相比之下|对于|至于)")
+# Starters that only make a follow-up when what follows has no topic of its own: "对于退休人员呢？"
+# leans on the last question, "再请问湘潭…农村劳动力转移就业有多少人？" does not.
+_WEAK_START = re.compile(r"^(还有|另外|再|而|对于|至于)")
+# A follow-up that points back at the documents: the current-year wording of the last turn no longer holds.
+_BACK_TO_DOCUMENTS = re.compile(r"规划里|规划中|文件里|文件中|当初|原来|原先|计划的|定的")
+_RELATIVE_YEAR = re.compile(r"今年|明年|去年|本年度|现在|目前")
+# What the last question asked for, carried into a topic shift: 湘潭社保卡发了多少张 + 电子社保卡呢 →
+# 湘潭电子社保卡多少张.
+_ASKING_TAIL = re.compile(
+    r"(有多少|是多少|多少|几[个项家所名万次张场]|有哪些|哪些|有什么|什么|怎么|如何|目标|标准是).*$"
+)
 _PRONOUN = re.compile(r"它|其|这个|这项|该项|该|那个|这些|那些|上述|前面|这方面|此项|这一|他们")
 _NE_END = re.compile(r"呢[？?。\s]*$")
 _TRAILING = re.compile(r"[呢吗呀啊？?。！!\s]+$")
@@ -51,13 +62,24 @@ def normalise_history(history) -> list[Turn]:
     return turns
 
 
-def is_follow_up(question: str, documents: dict) -> bool:
+def is_follow_up(question: str, documents: dict, slot_terms: frozenset[str] = frozenset()) -> bool:
     info = analyse(question, documents)
     core = _strip_context_words(question, info)
     short_ne = len(core) <= 8 and bool(_NE_END.search(question))  # "电子社保卡呢？"
+    start = _FOLLOW_UP_START.search(question.strip())
+    if start and _WEAK_START.match(start.group(0)) and len(core) > 10 and not _PRONOUN.search(question):
+        return False  # a new, complete question that happens to start with 再/而/对于
     return bool(
-        _FOLLOW_UP_START.search(question.strip()) or _PRONOUN.search(question) or len(core) <= 4 or short_ne
+        start or _PRONOUN.search(question) or len(core) <= 4 or short_ne or not _own_topic(core, slot_terms)
     )
+
+
+def _own_topic(core: str, slot_terms: frozenset[str]) -> bool:
+    """Does the question name a topic, beyond period and value words (当初定的目标是多少 does not)?"""
+    from policyqa.index.sparse import tokenize
+
+    skip = set(slot_terms) | {"定", "写", "写的", "规定", "当初", "原来", "原先", "是", "的", "呢", "吗"}
+    return any(len(t) > 1 and t not in skip and not any(t in s for s in slot_terms) for t in tokenize(core))
 
 
 def _strip_context_words(question: str, info) -> str:
@@ -71,7 +93,9 @@ def _strip_context_words(question: str, info) -> str:
     return "".join(_CONTENT.findall(core))
 
 
-def rewrite(question: str, history: list[Turn], documents: dict) -> str:
+def rewrite(
+    question: str, history: list[Turn], documents: dict, slot_terms: frozenset[str] = frozenset()
+) -> str:
     """Deterministic standalone version of a follow-up question (unchanged if it is not one)."""
     previous = [t.content for t in history if t.role == "user" and t.content.strip()]
     if not previous:
@@ -79,13 +103,15 @@ def rewrite(question: str, history: list[Turn], documents: dict) -> str:
     # The previous question may itself have been a follow-up: resolve the chain from the start.
     context = previous[0]
     for earlier in previous[1:]:
-        context = _merge(earlier, context, documents)
-    return _merge(question, context, documents)
+        context = _merge(earlier, context, documents, slot_terms)
+    return _merge(question, context, documents, slot_terms)
 
 
-def _merge(question: str, context: str, documents: dict) -> str:
-    if not is_follow_up(question, documents):
+def _merge(question: str, context: str, documents: dict, slot_terms: frozenset[str] = frozenset()) -> str:
+    if not is_follow_up(question, documents, slot_terms):
         return question
+    if _BACK_TO_DOCUMENTS.search(question):
+        context = _RELATIVE_YEAR.sub("", context)
     cur, prev = analyse(question, documents), analyse(context, documents)
     merged = context
     # Places of the corpus and places jieba recognises alike ("那株洲呢？" is still a place swap).
@@ -110,7 +136,11 @@ def _merge(question: str, context: str, documents: dict) -> str:
         asked = _TRAILING.sub("", question.strip())
         if _NE_END.search(question) and not _PRONOUN.search(question) and not cur_places:
             # "博士后方面呢？": a new topic in the same setting: keep the place, not the old topic.
-            return "".join(place_aliases(p)[-1] for p in prev_places) + _FOLLOW_UP_START.sub("", asked)
+            tail = _ASKING_TAIL.search(_TRAILING.sub("", context))
+            topic = _FOLLOW_UP_START.sub("", asked).removesuffix("方面")
+            return (
+                "".join(place_aliases(p)[-1] for p in prev_places) + topic + (tail.group(0) if tail else "")
+            )
         merged = f"{asked}（上文：{_TRAILING.sub('', merged)}）"
     return merged
 

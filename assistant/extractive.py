@@ -14,9 +14,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from policyqa.assistant import select as selection
 from policyqa.assistant.prompts import render
 from policyqa.assistant.query import QueryInfo, place_aliases
-from policyqa.core.text import fold, protect_brackets, split_sentences
+from policyqa.assistant.reply import reply_wording
+from policyqa.assistant.slots import QuestionWords, Slots
+from policyqa.core.text import CITATION_MARK, fold, protect_brackets, split_sentences
 from policyqa.index.chunk import Paragraph
 from policyqa.index.sparse import tokenize
 
@@ -135,7 +138,10 @@ class ExtractivePlan:
     sentences: list[ScoredSentence] = field(default_factory=list)
     lead: str = ""
     lead_evidence: Evidence | None = None
+    leads: list[tuple[str, Evidence]] = field(default_factory=list)  # one per document, for comparisons
     best_coverage: float = 0.0
+    selection: selection.Selection | None = None  # the slot-matched figure, or why none matched
+    caveats: list[str] = field(default_factory=list)  # e.g. a county asked, the city's measures given
 
 
 def units_of(p: Paragraph) -> list[str]:
@@ -162,8 +168,88 @@ def score_sentences(
     return scored
 
 
-def plan_answer(evidence: list[Evidence], terms: dict[str, float], info: QueryInfo) -> ExtractivePlan:
-    """Choose the sentences (and the numeric lead) an extractive answer should quote."""
+def plan_answer(
+    evidence: list[Evidence],
+    terms: dict[str, float],
+    info: QueryInfo,
+    slots: Slots | None = None,
+    words: QuestionWords | None = None,
+    periods: dict | None = None,
+    df=None,
+) -> ExtractivePlan:
+    """Choose the sentences (and the slot-matched lead) an extractive answer should quote."""
+    plan = _plan_sentences(evidence, terms, info)
+    if not evidence or slots is None or words is None:
+        return plan
+    periods = periods or {}
+    cands = selection.candidates(evidence, _topic_terms(terms, df), words, _alternatives(info))
+    wants_figure = (slots.figure or info.numeric) and not info.listing and not slots.metadata
+    if info.compare and wants_figure:
+        plan.leads = _per_document_leads(cands, slots, periods, evidence)
+        plan.lead, plan.lead_evidence = "", None
+        return plan
+    plan.selection = selection.select(cands, slots, periods)
+    lead = plan.selection.lead
+    if wants_figure and lead is not None:
+        focus = selection.focus_pair(lead, slots, words)
+        plan.lead = selection.lead_text(lead, periods, focus=focus)
+        plan.lead_evidence = lead.evidence
+        _quote_first(plan, lead)
+    elif wants_figure:
+        plan.lead, plan.lead_evidence = "", None
+    if slots.sub_places and not wants_figure:
+        names = "、".join(p.name for p in slots.sub_places)
+        regions = "、".join(
+            dict.fromkeys(
+                s.evidence.doc.get("region", "") for s in plan.sentences if s.evidence.doc.get("region")
+            )
+        )
+        if regions:
+            plan.caveats.append(
+                f"以下为{regions}的规划内容，适用于{names}；文件未单独载明{names}的具体安排。"
+            )
+    return plan
+
+
+def _alternatives(info: QueryInfo) -> dict[str, set[str]]:
+    """Canonical term → the colloquial words of the question it stands for (社会保险 → {社保})."""
+    from policyqa.index.sparse import synonyms
+
+    out: dict[str, set[str]] = {}
+    for variant in info.synonym_variants:
+        out.setdefault(synonyms().get(variant, variant), set()).add(variant)
+    return out
+
+
+def _topic_terms(terms: dict[str, float], df=None) -> dict[str, float]:
+    """The question's topic: its terms that occur in the corpus (an absent word cannot be matched by any
+    candidate, it only makes every one look worse; absent terms are a refusal signal instead)."""
+    return {
+        t: w for t, w in terms.items() if not re.fullmatch(r"\d+", t) and (df is None or df.get(t, 0) > 0)
+    }
+
+
+def _per_document_leads(cands, slots, periods, evidence) -> list[tuple[str, Evidence]]:
+    leads = []
+    for doc_id in dict.fromkeys(ev.paragraph.doc_id for ev in evidence):
+        chosen = selection.select([c for c in cands if c.evidence.paragraph.doc_id == doc_id], slots, periods)
+        if chosen.lead is not None:
+            leads.append((selection.lead_text(chosen.lead, periods), chosen.lead.evidence))
+    return leads
+
+
+def _quote_first(plan: ExtractivePlan, lead) -> None:
+    """The lead's own sentence is quoted first among the supporting sentences."""
+    units = units_of(lead.evidence.paragraph)
+    index = next((i for i, u in enumerate(units) if lead.sentence in u or u in lead.sentence), 0)
+    plan.sentences = [s for s in plan.sentences if not (s.evidence is lead.evidence and s.index == index)]
+    text = units[index] if units else lead.sentence
+    plan.sentences.insert(0, ScoredSentence(lead.evidence, index, text, 9.0, lead.topic))
+    paragraphs = list(dict.fromkeys(s.evidence.paragraph.id for s in plan.sentences))[:MAX_PARAGRAPHS]
+    plan.sentences = [s for s in plan.sentences if s.evidence.paragraph.id in paragraphs]
+
+
+def _plan_sentences(evidence: list[Evidence], terms: dict[str, float], info: QueryInfo) -> ExtractivePlan:
     plan = ExtractivePlan()
     if not evidence:
         return plan
@@ -274,40 +360,204 @@ class RenderedAnswer:
     text: str
     cited: list[Evidence]  # in citation-number order
     highlights: dict[str, list[str]]  # paragraph id → quoted sentences
+    draft: str = ""  # reply mode: the draft as a citizen receives it (no markers, no table syntax)
 
 
-def render_answer(plan: ExtractivePlan, mode: str) -> RenderedAnswer:
-    """Lay the chosen sentences out by document, numbering paragraphs in order of first use."""
+def kind_caveat(docs: list[dict]) -> str:
+    """What the quoted figures are, by the kind of document they come from."""
+    if any(selection.DocPeriod.of(d).is_plan for d in docs):
+        return "规划中的数字是编制时的情况或规划期目标，办理具体业务请以现行政策为准。"
+    return "以上内容摘自文件原文，办理具体业务请以现行政策为准。"
+
+
+def _numbering(plan: ExtractivePlan) -> list[Evidence]:
     order: list[Evidence] = []
+    for _, ev in plan.leads:
+        if ev not in order:
+            order.append(ev)
+    if plan.lead_evidence is not None:
+        order.append(plan.lead_evidence)
     for s in plan.sentences:
         if s.evidence not in order:
             order.append(s.evidence)
-    if plan.lead_evidence is not None and plan.lead_evidence in order:
-        order.remove(plan.lead_evidence)
-        order.insert(0, plan.lead_evidence)
+    return order
+
+
+def _quoted_text(ev: Evidence, quoted: list[ScoredSentence]) -> str:
+    text = protect_brackets("".join(s.text for s in quoted).strip())
+    if ev.paragraph.kind == "table_row" and ev.paragraph.table.get("title"):
+        text = f"{ev.paragraph.table['title'].strip()}：{text}"
+    return text
+
+
+def render_answer(plan: ExtractivePlan, mode: str, channel: str = "neutral") -> RenderedAnswer:
+    """Lay the chosen sentences out by document, numbering paragraphs in order of first use."""
+    order = _numbering(plan)
     number = {ev.paragraph.id: n for n, ev in enumerate(order, start=1)}
     highlights: dict[str, list[str]] = {}
     groups: dict[str, dict] = {}
     for ev in order:
         quoted = sorted((s for s in plan.sentences if s.evidence is ev), key=lambda s: s.index)
-        text = protect_brackets("".join(s.text for s in quoted).strip())
-        if ev.paragraph.kind == "table_row" and ev.paragraph.table.get("title"):
-            text = f"{ev.paragraph.table['title'].strip()}：{text}"
         highlights[ev.paragraph.id] = [s.text for s in quoted]
-        group = groups.setdefault(
-            ev.paragraph.doc_id,
-            {
-                "title": ev.doc.get("title", ev.paragraph.doc_id),
-                "doc_number": ev.doc.get("doc_number", ""),
-                "date": ev.doc.get("date", ""),
-                "lines": [],
-            },
-        )
-        group["lines"].append(f"{text}[{number[ev.paragraph.id]}]")
+        group = groups.setdefault(ev.paragraph.doc_id, _group(ev))
+        if quoted:
+            group["lines"].append(f"{_quoted_text(ev, quoted)}[{number[ev.paragraph.id]}]")
+            group["plain"].append(_plain(ev, quoted))
     notes = sorted({ev.paragraph.table["note"] for ev in order if ev.paragraph.table.get("note")})
-    lead = ""
+    leads = [(text, ev) for text, ev in plan.leads]
     if plan.lead and plan.lead_evidence is not None:
-        lead = f"{protect_brackets(plan.lead)}[{number[plan.lead_evidence.paragraph.id]}]"
-    template = "extractive_reply" if mode == "reply" else "extractive_answer"
-    text = render(template, lead=lead, groups=list(groups.values()), notes=notes)
+        leads = [(plan.lead, plan.lead_evidence)]
+    lead_lines = [f"{protect_brackets(text)}[{number[ev.paragraph.id]}]" for text, ev in leads]
+    caveat = kind_caveat([ev.doc for ev in order])
+    if mode == "reply":
+        return _render_reply(plan, order, number, highlights, leads, groups, channel)
+    text = render(
+        "extractive_answer",
+        lead="\n".join(lead_lines),
+        caveats=plan.caveats,
+        groups=[g for g in groups.values() if g["lines"]],
+        notes=[n for n in notes if _note_applies(n, plan)],
+        caveat=caveat,
+    )
+    return RenderedAnswer(text, order, highlights)
+
+
+def _group(ev: Evidence) -> dict:
+    return {
+        "title": ev.doc.get("title", ev.paragraph.doc_id),
+        "doc_number": ev.doc.get("doc_number", ""),
+        "date": ev.doc.get("date", ""),
+        "lines": [],
+        "plain": [],
+    }
+
+
+def _note_applies(note: str, plan: ExtractivePlan) -> bool:
+    """A table's 注 only when what is shown uses what it explains (its [] totals)."""
+    if "[]" not in note and "［］" not in note:
+        return True
+    shown = plan.lead + "".join(t for t, _ in plan.leads) + "".join(s.text for s in plan.sentences)
+    return "[" in shown or "［" in shown
+
+
+def _plain(ev: Evidence, quoted: list[ScoredSentence]) -> str:
+    """A quoted unit in plain words for a citizen: table rows as sentences, no ordinals."""
+    p = ev.paragraph
+    if p.kind == "table_row" and p.table.get("cells"):
+        return table_row_sentence(p)
+    text = "".join(s.text for s in quoted).strip()
+    return _LEADING_ORDINAL.sub("", text.removeprefix("——"))
+
+
+def table_row_sentence(p: Paragraph) -> str:
+    """指标：7.失业保险参保人数；单位：万人；2020年：182.8万人；2025年：212.7万人 →
+    失业保险参保人数2020年为182.8万人、2025年为212.7万人."""
+    header, cells = p.table["header"], p.table["cells"]
+    unit_col = next((i for i, h in enumerate(header) if "单位" in h), None)
+    unit = cells[unit_col] if unit_col is not None and unit_col < len(cells) else ""
+    indicator = _LEADING_ORDINAL.sub("", cells[0])
+    parts = []
+    for col, value in enumerate(cells):
+        if col in (0, unit_col) or col >= len(header) or not _DIGIT.search(value):
+            continue
+        shown = value if value.endswith(unit) or not unit else f"{value}{unit}"
+        parts.append(f"{header[col].replace(' ', '')}为{protect_brackets(shown)}")
+    return f"{indicator}{'、'.join(parts)}" if parts else indicator
+
+
+def _render_reply(plan, order, number, highlights, leads, groups, channel) -> RenderedAnswer:
+    """A draft a hotline operator can send: the answer in one plain sentence with its source, at most
+    two supporting sentences, where to handle the business. Markers stay in the answer view only."""
+    wording = reply_wording(channel)
+    first_doc = order[0].doc if order else {}
+    source = f"根据《{first_doc.get('title', '')}》" if first_doc.get("title") else "根据相关文件"
+    lines: list[str] = []
+    if leads:
+        text, ev = leads[0]
+        lines.append(f"{wording.greeting}{source}，{_lead_plain(text)}。[{number[ev.paragraph.id]}]")
+        rest = [(ev2, g) for ev2 in order[1:] for g in [groups[ev2.paragraph.doc_id]]]
+        support = [ev2 for ev2, _ in rest][:2]
+    else:
+        support = order[:3]
+        if support:
+            first = support.pop(0)
+            plain = _plain(first, [s for s in plan.sentences if s.evidence is first])
+            lines.append(
+                f"{wording.greeting}{source}，{plain.rstrip('。；;，,')}。[{number[first.paragraph.id]}]"
+            )
+    for ev in support[:2]:
+        plain = _plain(ev, [s for s in plan.sentences if s.evidence is ev])
+        if plain:
+            lines.append(f"{plain.rstrip('。；;，,')}。[{number[ev.paragraph.id]}]")
+    if any(selection.DocPeriod.of(ev.doc).is_plan for ev in order) and (
+        leads or _DIGIT.search("".join(lines))
+    ):
+        lines.append(
+            "以上为规划文件中的内容，规划中的数字是编制时的情况或规划期目标，具体标准以现行政策为准。"
+        )
+    lines.append(f"{wording.closing}{wording.thanks}")
+    text = "\n".join(lines)
+    cited_numbers = {int(m.group(1)) for m in CITATION_MARK.finditer(text)}
+    cited = [ev for ev in order if number[ev.paragraph.id] in cited_numbers]
+    renumber = {number[ev.paragraph.id]: n for n, ev in enumerate(cited, start=1)}
+    text = CITATION_MARK.sub(lambda m: f"[{renumber.get(int(m.group(1)), m.group(1))}]", text)
+    return RenderedAnswer(
+        text, cited, {ev.paragraph.id: highlights.get(ev.paragraph.id, []) for ev in cited}, draft_of(text)
+    )
+
+
+def _lead_plain(lead: str) -> str:
+    """长沙市“十三五”时期：全市累计… → 长沙市“十三五”时期全市累计…; table cells read as sentences."""
+    m = re.match(r"^(.*?)：(.+?)（(.+?)）：(.+)$", lead)
+    if m:  # 长沙市：失业保险参保人数（2025年）：212.7万人
+        return f"{m.group(1)}{m.group(2)}{m.group(3).replace(' ', '')}为{protect_brackets(m.group(4))}"
+    m = re.match(r"^(.+?)（(.+?)）：(.+)$", lead)
+    if m:
+        return f"{m.group(1)}{m.group(2).replace(' ', '')}为{protect_brackets(m.group(3))}"
+    return protect_brackets(lead.replace("：", "，", 1).rstrip("。"))
+
+
+def draft_of(text: str) -> str:
+    """The reply as sent: markers removed, one paragraph."""
+    plain = CITATION_MARK.sub("", text)
+    return "".join(line.strip() for line in plain.split("\n") if line.strip())
+
+
+def render_not_stated(
+    phrase: str, related: list, periods: dict, mode: str, words, channel: str = "neutral"
+) -> RenderedAnswer:
+    """文件未载明…, then the nearest figures as clearly labelled related information, each cited."""
+    order: list[Evidence] = []
+    for c in related:
+        if c.evidence not in order:
+            order.append(c.evidence)
+    number = {ev.paragraph.id: n for n, ev in enumerate(order, start=1)}
+    lines = [
+        f"{protect_brackets(selection.lead_text(c, periods))}[{number[c.evidence.paragraph.id]}]"
+        for c in related
+    ]
+    lines = list(dict.fromkeys(lines))
+    highlights = {ev.paragraph.id: [c.sentence for c in related if c.evidence is ev] for ev in order}
+    if mode == "reply":
+        wording = reply_wording(channel)
+        parts = [f"{wording.greeting}经查询，所提供的政策文件未载明{phrase}。"]
+        if lines:
+            parts.append(
+                "文件中与此相关的内容是："
+                + "；".join(
+                    _lead_plain(CITATION_MARK.sub("", line)) + f"[{i}]" for i, line in enumerate(lines, 1)
+                )
+                + "。"
+            )
+        parts.append(f"{wording.not_stated_closing}{wording.thanks}")
+        text = "\n".join(parts)
+        return RenderedAnswer(text, order, highlights, draft_of(text))
+    docs = [ev.doc for ev in order]
+    text = render(
+        "not_stated",
+        phrase=phrase,
+        related=lines,
+        groups=[_group(ev) for ev in order[:1]] if order else [],
+        caveat=kind_caveat(docs) if docs else "",
+    )
     return RenderedAnswer(text, order, highlights)

@@ -14,13 +14,18 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from policyqa.assistant import docinfo
 from policyqa.assistant.answer import REFUSAL, Answer, Citation, GroundingReport, RetrievedParagraph
 from policyqa.assistant.condense import Turn, condense_with_llm, normalise_history, rewrite
-from policyqa.assistant.extractive import Evidence, TermWeights, plan_answer, render_answer
+from policyqa.assistant.extractive import Evidence, TermWeights, plan_answer, render_answer, render_not_stated
 from policyqa.assistant.grounding import ground
+from policyqa.assistant.places import covers
 from policyqa.assistant.prompts import render
 from policyqa.assistant.query import QueryInfo, analyse
+from policyqa.assistant.refusal import Reason, RefusalFeatures, Thresholds, decide, not_stated_phrase
 from policyqa.assistant.retrieve import HybridRetriever
+from policyqa.assistant.select import DocPeriod, doc_period_covers
+from policyqa.assistant.slots import Slots, load_question_words, read_slots
 from policyqa.core.settings import Settings
 from policyqa.core.text import CITATION_MARK, protect_brackets, split_sentences, strip_marks
 from policyqa.index.embed import build_embedder
@@ -81,6 +86,9 @@ class PolicyAssistant:
         self.embedder = build_embedder(settings.embed, settings.index.embed_batch_size)
         self.terms = TermWeights(snapshot.paragraphs, snapshot.term_df)
         self.llm = llm
+        self.words = load_question_words()
+        self.periods = {d: DocPeriod.of(e["meta"]) for d, e in snapshot.documents.items()}
+        self.regions = frozenset(e["meta"].get("region", "") for e in snapshot.documents.values()) - {""}
         self.reranker = None
         if settings.retrieval.rerank_url:
             from policyqa.assistant.rerank import HTTPReranker
@@ -155,8 +163,9 @@ class PolicyAssistant:
         rewritten = self._condense(text, turns, notices)
         timings["condense"] = _ms(t)
 
+        slots = read_slots(rewritten, self.words, near=self.regions)
         t = time.perf_counter()
-        info, expanded, hits = self._retrieve(rewritten, doc)
+        info, expanded, hits = self._retrieve(slots.request_text, doc, slots)
         timings["retrieve"] = _ms(t)
         if self.reranker is not None:
             t = time.perf_counter()
@@ -175,12 +184,22 @@ class PolicyAssistant:
         )
 
         t = time.perf_counter()
-        terms = self.terms.query_terms(expanded, info.places, skip=info.synonym_variants)
-        plan = plan_answer(evidence, terms, info)
-        answer.diagnostics = self._refusal_features(plan, hits[: self.settings.retrieval.top_k], info, terms)
-        if answer.diagnostics["refusal_reason"]:
+        terms = self.terms.query_terms(
+            expanded, info.places, skip=info.synonym_variants | self._slot_words(slots)
+        )
+        present = {t: w for t, w in terms.items() if self.terms.df.get(t, 0) > 0} or terms
+        plan = plan_answer(evidence, present, info, slots, self.words, self.periods, self.terms.df)
+        features = self._refusal_features(plan, hits[: self.settings.retrieval.top_k], info, terms, slots)
+        reason = decide(features, self._thresholds())
+        answer.diagnostics = features.to_dict() | {"refusal_reason": reason.value, "slots": slots.describe()}
+        metadata_docs = self._metadata_docs(slots, info, doc)
+        if metadata_docs:
             timings["answer"] = _ms(t)
-            self._refuse(answer, evidence, mode)
+            self._answer_metadata(answer, slots, metadata_docs, mode)
+            yield StreamEvent("delta", answer.text)
+        elif reason is not Reason.NONE:
+            timings["answer"] = _ms(t)
+            self._refuse(answer, evidence, mode, reason, features, plan, slots)
             yield StreamEvent("delta", answer.text)
         elif self.llm is not None:
             try:
@@ -207,10 +226,12 @@ class PolicyAssistant:
 
     # -- steps ----------------------------------------------------------------------------------------
 
-    def _retrieve(self, question: str, doc: str | None):
+    def _retrieve(self, question: str, doc: str | None, slots: Slots | None = None):
         """Read the question, then run the hybrid retriever: (QueryInfo, expanded question, fused hits)."""
         r = self.settings.retrieval
         info = analyse(question, self.snapshot.documents)
+        if slots is not None:
+            self._scope_sub_places(info, slots)
         expanded, info.synonym_variants = expand_query(question)
         if not r.query_rules:  # plain retrieval, for comparisons: the question's words and nothing more
             info.places, info.doc_ids, info.section_refs, info.foreign_places = [], [], [], []
@@ -277,7 +298,7 @@ class PolicyAssistant:
                 log.warning(
                     "LLM condensing failed (%s); using the rule-based rewrite", exc.__class__.__name__
                 )
-        return rewrite(question, turns, self.snapshot.documents)
+        return rewrite(question, turns, self.snapshot.documents, self.words.slot_terms)
 
     @staticmethod
     def _retrieval_query(question: str, info: QueryInfo) -> str:
@@ -291,39 +312,118 @@ class PolicyAssistant:
                     query = query.replace(alias, " ")
         return query.strip() or question
 
-    def _refusal_features(self, plan, hits, info: QueryInfo, terms: dict[str, float]) -> dict:
-        """Signals that the corpus does not answer the question, and the reason to refuse (or "")."""
+    def _thresholds(self) -> Thresholds:
         r = self.settings.retrieval
+        return Thresholds(r.refuse_min_coverage, r.refuse_min_dense, r.refuse_absent_share)
+
+    def _slot_words(self, slots: Slots) -> set[str]:
+        """Words that fill the period or place slot (十四五, 2025, 今年, 宁乡…) are not topic terms."""
+        words = set(slots.plan_names) | {str(y) for y in slots.years} | set(self.words.slot_terms)
+        words |= {p.name for p in slots.places} | {p.short for p in slots.places}
+        return words | ({slots.relative_year} if slots.relative_year else set())
+
+    def _scope_sub_places(self, info: QueryInfo, slots: Slots) -> None:
+        """A county or district named in the question scopes the search to the documents that apply to
+        it (its city's and province's, and documents without a region), unless a city was named."""
+        if info.doc_ids or not slots.sub_places:
+            return
+        for doc_id, entry in self.snapshot.documents.items():
+            region = entry["meta"].get("region", "")
+            if region and all(covers(region, p) for p in slots.sub_places):
+                info.doc_ids.append(doc_id)
+                if region not in info.places:
+                    info.places.append(region)
+        info.foreign_places = [p for p in info.foreign_places if p not in {s.short for s in slots.sub_places}]
+
+    def _foreign_places(self, info: QueryInfo, slots: Slots, plan=None) -> list[str]:
+        """Places named that no indexed document applies to (a document without a region applies
+        everywhere) and that nothing quoted mentions (长沙和北京…合作 is answered by 长沙's plan)."""
+        regions = [e["meta"].get("region", "") for e in self.snapshot.documents.values()]
+        if any(not r for r in regions):
+            return []
+        quoted = "".join(s.text for s in plan.sentences) if plan is not None else ""
+        foreign = []
+        for place in slots.places:
+            if place.level == "province" and any(
+                covers(place.name, p) for p in slots.places if p is not place
+            ):
+                continue
+            if place.short in quoted:
+                continue
+            if not any(covers(region, place) or covers(place.name, _as_place(region)) for region in regions):
+                foreign.append(place.name)
+        if not slots.places:  # jieba's place names when the division list knows none (外国, 旧称…)
+            foreign = [p for p in info.foreign_places if not info.doc_ids]
+        return foreign
+
+    def _uncovered_years(self, plan, slots: Slots) -> list[str]:
+        """Asked years or five-year periods that no plan's period reaches and nothing quoted mentions.
+        Only for figure questions: in "孩子明年毕业，有哪些扶持？" the year is the asker's situation."""
+        if not slots.figure:
+            return []
+        quoted = " ".join(
+            f"{s.text}{s.evidence.paragraph.section}{s.evidence.doc.get('title', '')}" for s in plan.sentences
+        )
+        periods = list(self.periods.values())
+        out = []
+        for year in slots.years:
+            if str(year) in quoted or any(doc_period_covers(year, p) for p in periods):
+                continue
+            out.append(f"{year}年" + (f"（{slots.relative_year}）" if slots.relative_year else ""))
+        for name in slots.plan_names:
+            known = {p.name for p in periods} | {p.base_name for p in periods}
+            if name not in known and name not in quoted:
+                out.append(f"“{name}”时期")
+        return out
+
+    def _refusal_features(self, plan, hits, info: QueryInfo, terms: dict[str, float], slots: Slots):
+        """Signals that the corpus does not answer the question (decided in assistant/refusal.py)."""
         dense_top = max((float(h.node.metadata.get("dense", 0.0)) for h in hits), default=0.0)
         total = sum(terms.values()) or 1.0
         absent = [t for t in terms if self.terms.df.get(t, 0) == 0]
-        features = {
-            "best_coverage": round(plan.best_coverage, 4),
-            "dense_top": round(dense_top, 4),
-            "absent_terms": absent,
-            "absent_share": round(sum(terms[t] for t in absent) / total, 4),
-        }
-        reason = ""
-        if not plan.sentences:
-            reason = "nothing retrieved"
-        elif (
-            info.foreign_places
-            and not info.doc_ids
-            and not any(place in s.text for s in plan.sentences for place in info.foreign_places)
-        ):
-            reason = f"no document covers {'、'.join(info.foreign_places)}"
-        elif info.years and not any(
-            y in s.text or y in s.evidence.paragraph.section for s in plan.sentences for y in info.years
-        ):
-            reason = f"nothing quoted mentions {'、'.join(info.years)}"
-        elif features["absent_share"] >= r.refuse_absent_share:
-            reason = f"key terms never occur in the documents: {'、'.join(absent)}"
-        elif plan.best_coverage < r.refuse_min_coverage and dense_top < r.refuse_min_dense:
-            reason = "weak match"
-        features["refusal_reason"] = reason
-        return features
+        return RefusalFeatures(
+            retrieved=bool(plan.sentences),
+            best_coverage=round(plan.best_coverage, 4),
+            dense_top=round(dense_top, 4),
+            absent_terms=absent,
+            absent_share=round(sum(terms[t] for t in absent) / total, 4),
+            foreign_places=self._foreign_places(info, slots, plan),
+            uncovered_years=self._uncovered_years(plan, slots),
+            near_miss=self._near_miss(slots),
+            figure_question=slots.figure and not info.listing,
+            slot_mismatch=plan.selection.mismatch if plan.selection else "",
+        )
 
-    def _refuse(self, answer: Answer, evidence: list[Evidence], mode: str) -> None:
+    def _near_miss(self, slots: Slots) -> str:
+        """A national rule is a near miss only while no document applies nationwide."""
+        if slots.near_miss == "national" and any(
+            not e["meta"].get("region") for e in self.snapshot.documents.values()
+        ):
+            return ""
+        return slots.near_miss
+
+    def _metadata_docs(self, slots: Slots, info: QueryInfo, doc: str | None) -> list[str]:
+        """The documents a question about documents themselves (文号, 印发日期…) is about, else []."""
+        if not slots.metadata:
+            return []
+        if doc:
+            return [doc]
+        return list(dict.fromkeys(info.doc_ids)) or list(self.snapshot.documents)
+
+    def _answer_metadata(self, answer: Answer, slots: Slots, doc_ids: list[str], mode: str) -> None:
+        metas = [(d, self.snapshot.documents[d]["meta"]) for d in doc_ids]
+        answer.text, answer.citations = docinfo.answer(slots.metadata, metas, self.periods, mode)
+
+    def _refuse(
+        self,
+        answer: Answer,
+        evidence: list[Evidence],
+        mode: str,
+        reason: Reason = Reason.WEAK_MATCH,
+        features: RefusalFeatures | None = None,
+        plan=None,
+        slots: Slots | None = None,
+    ) -> None:
         suggestions = []
         for ev in evidence:
             label = f"《{ev.doc.get('title', ev.paragraph.doc_id)}》{ev.paragraph.section}"
@@ -331,7 +431,31 @@ class PolicyAssistant:
                 suggestions.append(label)
         answer.refused = True
         answer.suggestions = suggestions[:3]
+        if reason.is_not_stated and features is not None and slots is not None:
+            asked = self._asked(slots, features)
+            phrase = not_stated_phrase(reason, features, asked)
+            related = plan.selection.related if plan is not None and plan.selection else []
+            channel = self.settings.answer.reply_channel
+            rendered = render_not_stated(phrase, related, self.periods, mode, self.words, channel)
+            answer.text = rendered.text
+            answer.draft = rendered.draft
+            answer.citations = self._citations(rendered.cited, rendered.highlights)
+            return
         answer.text = render("refusal", mode=mode, refusal=REFUSAL, suggestions=answer.suggestions)
+
+    def _asked(self, slots: Slots, features: RefusalFeatures) -> dict:
+        """The asked place and period in words, for the 未载明 sentence."""
+        place = "、".join(p.name for p in slots.sub_places) or "、".join(p.name for p in slots.places)
+        period_text = ""
+        if slots.period == "target":
+            names = {p.name for p in self.periods.values() if p.name}
+            period_text = f"“{'、'.join(sorted(names))}”时期的目标" if names else "规划目标"
+        elif slots.period == "past":
+            period_text = "已完成的情况"
+        elif slots.plan_names:
+            period_text = f"“{'、'.join(slots.plan_names)}”时期"
+        regions = [e["meta"].get("region", "") for e in self.snapshot.documents.values()]
+        return {"place": place, "period_text": period_text, "coverage": "、".join(r for r in regions if r)}
 
     def _citations(
         self, cited: list[Evidence], highlights: dict[str, list[str]], numbers: list[int] | None = None
@@ -360,8 +484,9 @@ class PolicyAssistant:
         return out
 
     def _extractive(self, answer: Answer, plan, mode: str, timings, t0):
-        rendered = render_answer(plan, mode)
+        rendered = render_answer(plan, mode, self.settings.answer.reply_channel)
         answer.text = rendered.text
+        answer.draft = rendered.draft
         answer.citations = self._citations(rendered.cited, rendered.highlights)
         timings["answer"] = _ms(t0)
         for line in answer.text.split("\n"):
@@ -442,6 +567,12 @@ class PolicyAssistant:
                     return True  # the caller falls back to the extractive answer
                 self._refuse(answer, evidence, mode)
         return False
+
+
+def _as_place(region: str):
+    from policyqa.assistant.places import Place, place_of, short_name
+
+    return place_of(region) or place_of(short_name(region)) or Place(region, "city", region)
 
 
 def _supported_sentences(answer_text: str, n: int, paragraph: str) -> list[str]:

@@ -112,6 +112,13 @@ class LLMSettings(BaseModel):
     max_retries: int = Field(2, ge=0, description="Retries on transient errors.")
 
 
+class AnswerSettings(BaseModel):
+    reply_channel: Literal["neutral", "phone", "web"] = Field(
+        "neutral",
+        description="How reply drafts thank the citizen: neutral (感谢您的咨询), phone (来电) or web (留言).",
+    )
+
+
 class UISettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address the chat UI binds to.")
     port: int = Field(7860, description="Port of the chat UI.")
@@ -144,6 +151,7 @@ class Settings(BaseSettings):
     chroma: ChromaSettings = Field(default_factory=ChromaSettings, description="Vector store.")
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Hybrid retrieval.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="Optional OpenAI-compatible LLM.")
+    answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answer and reply wording.")
     ui: UISettings = Field(default_factory=UISettings, description="Gradio chat UI.")
 
     @classmethod

@@ -15,6 +15,8 @@ from policyqa.core.text import fold
 
 EVAL_DIR = Path(__file__).resolve().parent
 DEFAULT_SET = EVAL_DIR / "questions.jsonl"
+HOTLINE_SET = EVAL_DIR / "hotline.jsonl"  # written blind from citizens' and staff situations
+DEFAULT_SETS = (DEFAULT_SET, HOTLINE_SET)
 TYPES = ("numeric", "table", "measure", "section", "compare", "followup", "reply", "unanswerable")
 REQUIRED = ("id", "type", "split", "question", "answerable", "gold", "facts")
 
@@ -38,6 +40,9 @@ class EvalItem:
     history: list[dict] = field(default_factory=list)
     mode: str = "answer"
     doc: str | None = None
+    slice: str = "core"  # which set it belongs to: core (questions.jsonl), hotline, …
+    slots: dict = field(default_factory=dict)  # gold slots of a figure question: indicator, place, period
+    near_miss: str = ""  # for unanswerable ones: current-year, other-period, sub-city, procedure, …
 
     @property
     def gold_ids(self) -> set[str]:
@@ -81,11 +86,19 @@ def read_items(path: Path = DEFAULT_SET) -> list[EvalItem]:
                 history=list(raw.get("history", [])),
                 mode=raw.get("mode", "answer"),
                 doc=raw.get("doc"),
+                slice=raw.get("slice", "core"),
+                slots=dict(raw.get("slots") or {}),
+                near_miss=raw.get("near_miss", ""),
             )
         )
     if errors:
         raise EvalSetError("; ".join(errors))
     return items
+
+
+def metadata_unit_id(doc_id: str) -> str:
+    """The id a citation of a document's own metadata (title, 文号, date, issuer) carries."""
+    return f"{doc_id}:meta"
 
 
 def resolve_gold(items: list[EvalItem], paragraphs) -> None:
@@ -94,6 +107,9 @@ def resolve_gold(items: list[EvalItem], paragraphs) -> None:
     errors = []
     for item in items:
         for gold in item.gold:
+            if not gold.quote:  # a question about the document itself: its metadata is the source
+                gold.ids = [metadata_unit_id(gold.doc)]
+                continue
             needle = fold(gold.quote)
             matches = [
                 (pid, kind) for pid, doc_id, kind, text in folded if doc_id == gold.doc and needle in text
@@ -107,7 +123,14 @@ def resolve_gold(items: list[EvalItem], paragraphs) -> None:
         raise EvalSetError("; ".join(errors))
 
 
-def load_eval_set(paragraphs, path: Path = DEFAULT_SET, split: str | None = None) -> list[EvalItem]:
-    items = read_items(path)
+def load_eval_set(
+    paragraphs, path: Path | list[Path] | tuple[Path, ...] = DEFAULT_SET, split: str | None = None
+) -> list[EvalItem]:
+    """Items of one set file or several (ids must be unique across them), gold resolved to unit ids."""
+    paths = [path] if isinstance(path, Path) else list(path)
+    items = [item for p in paths for item in read_items(p)]
+    duplicated = sorted({i.id for i in items if sum(1 for j in items if j.id == i.id) > 1})
+    if duplicated:
+        raise EvalSetError(f"ids used in more than one set: {', '.join(duplicated)}")
     resolve_gold(items, paragraphs)
     return [i for i in items if split in (None, "all", i.split)]

@@ -30,6 +30,12 @@ from policyqa.core.text import (
 from policyqa.evals.dataset import EvalItem
 
 _NEGATION = re.compile(r"不|未|无|没有|非|禁止")
+# A figure is a number with a unit of measure (a bare year such as 2026年 in "未载明2026年…" is not one).
+_FIGURE = re.compile(
+    r"(?<![\d.])\d+(?:\.\d+)?\s*(?:%|％|‰|余?万|余?亿|元|人|家|个|名|所|张|次|场|岁|倍|项|户|条|天|年以上|个月|小时|平方米|千米|公里)"
+)
+# How an answer says the documents do not state what was asked (the honest near-miss frame).
+NOT_STATED = re.compile(r"未载明|没有找到|未找到|未单独载明|没有明确|未明确")
 _CN_NUMERAL = re.compile(r"[零〇一二两三四五六七八九十百千万亿]{2,}")
 
 
@@ -72,6 +78,10 @@ class ItemResult:
     unsupported_numbers: list[str] = field(default_factory=list)
     negation_flips: list[str] = field(default_factory=list)
     latency_ms: float = 0.0
+    slice: str = "core"
+    figure_question: bool = False  # answerable and asks for a figure (gold facts with digits)
+    direct: bool | None = None  # figure question: the first line states a right figure
+    misleading: bool = False  # the first line states a figure that is not the asked one
     diagnostics: dict = field(default_factory=dict)
     judged: dict = field(default_factory=dict)  # LLM judge verdicts, when a judge ran
 
@@ -116,9 +126,46 @@ def _answer_sentences(answer: Answer) -> list[tuple[str, list[int]]]:
     return out
 
 
+def first_line(text: str) -> str:
+    return next((strip_marks(line).strip() for line in text.split("\n") if line.strip()), "")
+
+
+def figures_in(text: str) -> list[str]:
+    return [m.group(0) for m in _FIGURE.finditer(normalise_fact_text(text))]
+
+
+def _figure_numbers(text: str) -> set[str]:
+    return set().union(*(numbers_in(f) for f in figures_in(text))) if figures_in(text) else set()
+
+
+def lead_scores(item: EvalItem, answer: Answer) -> tuple[bool, bool | None, bool]:
+    """(figure question, direct, misleading), scored on the answer's first line.
+
+    direct: an answerable figure question whose first line holds one of the gold figures.
+    misleading: the first line states a figure, and none of its figures is a gold one — for an
+    unanswerable question any stated figure counts, unless the line first says the documents do not
+    state what was asked (未载明…) and so labels what follows as related information."""
+    gold_figures = [f for f in item.facts if re.search(r"\d", f)]
+    figure_question = item.answerable and bool(gold_figures) and item.type != "section"
+    line = first_line(answer.text) if not answer.refused or not item.answerable else ""
+    stated = _figure_numbers(line)
+    gold_numbers = (
+        set().union(*(numbers_in(normalise_fact_text(f)) for f in gold_figures)) if gold_figures else set()
+    )
+    direct = None
+    if figure_question:
+        direct = any(fact_found(f, line) for f in gold_figures)
+    if item.answerable:
+        misleading = bool(stated) and figure_question and not (stated & gold_numbers)
+    else:
+        misleading = bool(stated) and not NOT_STATED.search(line)
+    return figure_question, direct, misleading
+
+
 def score_item(item: EvalItem, answer: Answer, latency_ms: float) -> ItemResult:
     retrieved = [r.id for r in answer.retrieved]
     cited = [c.id for c in answer.citations]
+    figure_question, direct, misleading = lead_scores(item, answer)
     gold_sets = [set(g.ids) for g in item.gold]
     first_rank = next((rank for rank, pid in enumerate(retrieved, start=1) if pid in item.gold_ids), None)
     top5 = set(retrieved[:5])
@@ -167,6 +214,10 @@ def score_item(item: EvalItem, answer: Answer, latency_ms: float) -> ItemResult:
         unsupported_numbers=bad_numbers,
         negation_flips=flips,
         latency_ms=latency_ms,
+        slice=item.slice,
+        figure_question=figure_question,
+        direct=direct,
+        misleading=misleading,
         diagnostics=answer.diagnostics,
     )
 
@@ -228,6 +279,8 @@ def aggregate(results: list[ItemResult]) -> dict:
         if sentences
         else None,
         "numeric_consistency": _mean([1.0 if r.numeric_consistent else 0.0 for r in answered]),
+        "direct": _mean([1.0 if r.direct else 0.0 for r in results if r.figure_question]),
+        "misleading": sum(1 for r in results if r.misleading),
         "negation_flips": sum(len(r.negation_flips) for r in answered),
         "latency_p50_ms": round(latencies[len(latencies) // 2], 1) if latencies else None,
         "latency_p95_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))], 1)

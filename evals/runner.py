@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 GATE_FILE = EVAL_DIR / "gate.toml"
 BASELINE_FILE = EVAL_DIR / "baseline.json"
-LOWER_IS_BETTER = {"false_refusal_rate", "negation_flips"}
+LOWER_IS_BETTER = {"false_refusal_rate", "negation_flips", "misleading"}
 NOT_GATED = {"n", "latency_p50_ms", "latency_p95_ms"}
 
 
@@ -45,13 +45,27 @@ def run_items(assistant, items: list[EvalItem], progress: bool = True, judge=Non
     return results
 
 
-def summarise(results: list[ItemResult], config: dict) -> dict:
+def _by_split(results: list[ItemResult]) -> tuple[dict, dict]:
     splits = {s: [r for r in results if r.split == s] for s in ("dev", "test")}
+    metrics = {name: aggregate(rs) for name, rs in splits.items() if rs} | {"all": aggregate(results)}
+    types = {name: by_type(rs) for name, rs in splits.items() if rs} | {"all": by_type(results)}
+    return metrics, types
+
+
+def summarise(results: list[ItemResult], config: dict) -> dict:
+    """Metrics per split for the core set ("metrics", "by_type", as before) and per slice ("slices")."""
+    core = [r for r in results if r.slice == "core"] or results
+    metrics, types = _by_split(core)
+    slices = {}
+    for name in sorted({r.slice for r in results} - {"core"}):
+        slice_metrics, slice_types = _by_split([r for r in results if r.slice == name])
+        slices[name] = {"metrics": slice_metrics, "by_type": slice_types}
     return {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "config": config,
-        "metrics": {name: aggregate(rs) for name, rs in splits.items() if rs} | {"all": aggregate(results)},
-        "by_type": {name: by_type(rs) for name, rs in splits.items() if rs} | {"all": by_type(results)},
+        "metrics": metrics,
+        "by_type": types,
+        "slices": slices,
         "hard_checks": {r.id: r.hard_checks() for r in results},
     }
 
@@ -69,26 +83,42 @@ def load_gate(path: Path = GATE_FILE) -> dict:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
-def check_gate(summary: dict, baseline: dict | None, gate: dict) -> GateResult:
-    result = GateResult()
-    current = summary["metrics"]["all"]
-    for metric, floor in gate.get("floors", {}).items():
+def _floors(result: GateResult, current: dict, floors: dict, label: str) -> None:
+    for metric, floor in floors.items():
         value = current.get(metric)
         if value is None:
             continue
         bad = value > floor if metric in LOWER_IS_BETTER else value < floor
         if bad:
-            result.failures.append(f"{metric} = {value} is past its floor {floor}")
-    if baseline is None:
-        return result
-    tolerance = gate.get("tolerance", 0.02)
-    for metric, old in baseline["metrics"]["all"].items():
+            result.failures.append(f"{label}{metric} = {value} is past its floor {floor}")
+
+
+def _against_baseline(
+    result: GateResult, current: dict, old_metrics: dict, tolerance: float, label: str
+) -> None:
+    for metric, old in old_metrics.items():
         new = current.get(metric)
         if metric in NOT_GATED or old is None or new is None:
             continue
-        allowed = tolerance if metric != "negation_flips" else 0
+        allowed = tolerance if metric not in ("negation_flips", "misleading") else 0
         if (new > old + allowed) if metric in LOWER_IS_BETTER else (new < old - allowed):
-            result.failures.append(f"{metric} fell from {old} to {new} (tolerance {allowed})")
+            result.failures.append(f"{label}{metric} fell from {old} to {new} (tolerance {allowed})")
+
+
+def check_gate(summary: dict, baseline: dict | None, gate: dict) -> GateResult:
+    """Floors and the baseline for the core set's "all" metrics and for each slice's "all" metrics."""
+    result = GateResult()
+    _floors(result, summary["metrics"]["all"], gate.get("floors", {}), "")
+    for name, data in summary.get("slices", {}).items():
+        _floors(result, data["metrics"]["all"], gate.get("slices", {}).get(name, {}), f"{name}: ")
+    if baseline is None:
+        return result
+    tolerance = gate.get("tolerance", 0.02)
+    _against_baseline(result, summary["metrics"]["all"], baseline["metrics"]["all"], tolerance, "")
+    for name, data in baseline.get("slices", {}).items():
+        if name in summary.get("slices", {}):
+            current = summary["slices"][name]["metrics"]["all"]
+            _against_baseline(result, current, data["metrics"]["all"], tolerance, f"{name}: ")
     for qid, checks in baseline.get("hard_checks", {}).items():
         now = summary["hard_checks"].get(qid)
         if now is None:
@@ -118,6 +148,8 @@ METRIC_COLUMNS = [
     "false_refusal_rate",
     "faithfulness",
     "numeric_consistency",
+    "direct",
+    "misleading",
     "latency_p50_ms",
 ]
 
@@ -139,9 +171,13 @@ def markdown_report(results: list[ItemResult], summary: dict, gate: GateResult |
         f"Created {summary['created_at']}; config `{json.dumps(summary['config'], ensure_ascii=False)}`",
         "",
     ]
-    out += ["## Overall", "", metrics_table(summary["metrics"]), ""]
+    out += ["## Overall (core set)", "", metrics_table(summary["metrics"]), ""]
     for split, types in summary["by_type"].items():
         out += [f"## By type ({split})", "", metrics_table(types), ""]
+    for name, data in summary.get("slices", {}).items():
+        out += [f"## Slice {name}", "", metrics_table(data["metrics"]), ""]
+        for split, types in data["by_type"].items():
+            out += [f"### Slice {name} by type ({split})", "", metrics_table(types), ""]
     if gate is not None:
         out += (
             ["## Gate", "", "PASSED" if gate.passed else "FAILED:", ""]
@@ -156,7 +192,7 @@ def markdown_report(results: list[ItemResult], summary: dict, gate: GateResult |
             "",
             f"- question: {r.question}",
             f"- expected facts: {', '.join(r.facts) or '(should refuse)'}; found: {', '.join(r.facts_found) or '–'}",
-            f"- refused: {r.refused}; first gold rank: {r.first_gold_rank}",
+            f"- refused: {r.refused}; first gold rank: {r.first_gold_rank}; direct: {r.direct}; misleading: {r.misleading}",
             f"- gold: {r.gold}",
             f"- cited: {r.cited}",
             f"- unsupported numbers: {r.unsupported_numbers}" if r.unsupported_numbers else "",
@@ -170,6 +206,6 @@ def markdown_report(results: list[ItemResult], summary: dict, gate: GateResult |
 
 
 def _passed(r: ItemResult) -> bool:
-    if not r.refusal_correct or not r.numeric_consistent:
+    if not r.refusal_correct or not r.numeric_consistent or r.misleading or r.direct is False:
         return False
     return r.answerable is False or (r.fact_recall or 0) >= 1.0

@@ -170,11 +170,30 @@ def synonyms() -> dict[str, str]:
 
 
 def expand_query(text: str) -> tuple[str, set[str]]:
-    """The question with canonical terms appended for colloquial variants, and the variants found."""
-    found = {v: c for v, c in synonyms().items() if v in text and c not in text}
+    """The question with canonical terms appended for colloquial variants, and the variants found.
+
+    Longest variants first, each place of the text used once: 社保卡 is 社会保障卡, not also 社会保险."""
+    found: dict[str, str] = {}
+    taken = [False] * len(text)
+    for variant, canonical in sorted(synonyms().items(), key=lambda vc: -len(vc[0])):
+        start = text.find(variant)
+        while start >= 0:
+            span = range(start, start + len(variant))
+            if not any(taken[i] for i in span):
+                for i in span:
+                    taken[i] = True
+                if canonical not in text:
+                    found[variant] = canonical
+            start = text.find(variant, start + 1)
     if not found:
         return text, set()
     return text + " " + " ".join(sorted(set(found.values()))), set(found)
+
+
+def pos_tags(text: str) -> list[str]:
+    """jieba part-of-speech tags of a text's words (n… nouns, v… verbs)."""
+    with _lock:
+        return [p.flag for p in _pos_tokenizer().lcut(text)]
 
 
 def place_names(text: str) -> list[str]:

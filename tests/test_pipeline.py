@@ -36,7 +36,7 @@ def test_numeric_question_puts_the_figure_first_and_cites_its_paragraph(assistan
 
 def test_table_question_reaches_the_row_with_unit_and_target(assistant):
     answer = assistant.ask("长沙失业保险参保人数2025年的目标是多少？")
-    assert answer.text.startswith("失业保险参保人数（2025年）：212.7万人[1]")
+    assert answer.text.startswith("长沙市：失业保险参保人数（2025年目标）：212.7万人[1]")
     assert answer.citations[0].kind == "table_row"
     assert "专栏2" in answer.citations[0].section
 
@@ -194,3 +194,17 @@ def test_cli_ask_builds_the_index_when_missing(tmp_path, capsys, monkeypatch, mi
     captured = capsys.readouterr()
     assert "building it from the corpus first" in captured.err
     assert "2000万元" in captured.out
+
+
+def test_cli_batch_mode_flag_applies_to_lines_without_their_own(real_index, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(real_index.data_dir))
+    batch = tmp_path / "q.jsonl"
+    lines = [
+        {"id": "a", "question": "长沙城区最低工资标准是多少？"},
+        {"id": "b", "question": "长沙城区最低工资标准是多少？", "mode": "answer"},
+    ]
+    batch.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
+    assert cli_main(["ask", "--json", "--mode", "reply", "--questions", str(batch)]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["mode"] for r in records] == ["reply", "answer"]
+    assert "[1]" not in records[0]["answer"] and "[1]" in records[1]["answer"]

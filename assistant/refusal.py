@@ -1,0 +1,96 @@
+"""The one place that decides whether the documents answer a question, and if not, what they do not state.
+
+``RefusalFeatures`` are the measured signals (coverage of the question's terms, dense similarity,
+terms absent from the corpus, slot matching); ``decide`` turns them into a ``Reason`` with the
+thresholds of the profile's preset for the embedding model in use. The calibration command
+(evals/calibrate.py) reads the same features and the same enum, so nothing is held together by strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    NONE = ""
+    NOTHING_RETRIEVED = "nothing retrieved"
+    FOREIGN_PLACE = "no applicable document covers the place"
+    YEAR_NOT_COVERED = "no document states the asked year or period"
+    NEAR_MISS = "the documents do not state procedures, contacts or individual rulings"
+    SLOT_MISMATCH = "no figure matches the asked period, place or kind"
+    ABSENT_TERMS = "key terms never occur in the documents"
+    WEAK_MATCH = "weak match"
+
+    @property
+    def is_not_stated(self) -> bool:
+        """Refusals phrased as "文件未载明…" with related information, rather than "nothing found"."""
+        return self in (Reason.YEAR_NOT_COVERED, Reason.NEAR_MISS, Reason.SLOT_MISMATCH, Reason.FOREIGN_PLACE)
+
+
+@dataclass
+class Thresholds:
+    min_coverage: float = 0.5  # refuse when the best sentence covers less of the question's terms …
+    min_dense: float = 0.89  # … and the best dense similarity is below this
+    absent_share: float = 1.01  # refuse when this share of the term weight never occurs in the corpus
+
+
+@dataclass
+class RefusalFeatures:
+    retrieved: bool = True
+    best_coverage: float = 0.0
+    dense_top: float = 0.0
+    absent_terms: list[str] = field(default_factory=list)
+    absent_share: float = 0.0
+    foreign_places: list[str] = field(default_factory=list)  # places no applicable document covers
+    uncovered_years: list[str] = field(default_factory=list)  # asked years/periods no document states
+    near_miss: str = ""  # procedure | contact | eligibility | legality
+    figure_question: bool = False
+    slot_mismatch: str = ""  # period | place | value | topic (figure questions with no matching figure)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def decide(f: RefusalFeatures, t: Thresholds) -> Reason:
+    """The reason to refuse, or Reason.NONE. Order matters: the most specific explanation first."""
+    if not f.retrieved:
+        return Reason.NOTHING_RETRIEVED
+    if f.foreign_places:
+        return Reason.FOREIGN_PLACE
+    if f.uncovered_years:
+        return Reason.YEAR_NOT_COVERED
+    if f.near_miss:
+        return Reason.NEAR_MISS
+    if f.absent_share >= t.absent_share:
+        return Reason.ABSENT_TERMS
+    weak = f.best_coverage < t.min_coverage and f.dense_top < t.min_dense
+    if weak:
+        return Reason.WEAK_MATCH
+    if f.figure_question and f.slot_mismatch:
+        return Reason.SLOT_MISMATCH
+    return Reason.NONE
+
+
+def not_stated_phrase(reason: Reason, f: RefusalFeatures, asked: dict) -> str:
+    """What the documents do not state, in the answer's words (文件未载明 + this)."""
+    place = asked.get("place", "")
+    if reason is Reason.FOREIGN_PLACE:
+        return f"{'、'.join(f.foreign_places)}的相关内容（现有文件的适用范围为{asked.get('coverage', '其他地区')}）"
+    if reason is Reason.YEAR_NOT_COVERED:
+        return f"{'、'.join(f.uncovered_years)}的相关数据"
+    if reason is Reason.NEAR_MISS:
+        return {
+            "procedure": "具体的办理流程、所需材料或收费标准",
+            "contact": "联系电话、地址等联系方式",
+            "eligibility": "对个人是否符合条件的认定",
+            "legality": "对具体个案是否合法的认定",
+            "national": "全国性的统一规定（现有文件为地方文件）",
+        }.get(f.near_miss, "所问的具体内容")
+    if reason is Reason.SLOT_MISMATCH:
+        if f.slot_mismatch == "place":
+            return f"{place}单独的相关数据" if place else "所问地区的相关数据"
+        if f.slot_mismatch == "period":
+            return f"{place}{asked.get('period_text', '所问时期')}的相关数据"
+        return "与问题直接对应的数据"
+    return "相关内容"

@@ -1,0 +1,454 @@
+"""Answer selection over all retrieved evidence: which clause or table cell answers the question's slots.
+
+Every retrieved paragraph is cut into candidates — clauses holding a figure, and the cells of table
+rows — and each candidate is labelled with the period it belongs to (a plan's base-period result or its
+target, from the table column, the sentence's own words, or the section it sits in) and the places it
+names. A candidate may lead the answer only when it matches every asked slot: the topic (IDF-weighted
+coverage of the question's terms in the clause and its subject), the period or year, the place
+(a county named in the question must be named in the candidate), and the kind of value (an amount in
+元, a rate in %, a count). When nothing matches, the answer says what the documents do not state and
+shows the nearest candidates as labelled, related information.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from policyqa.assistant.places import Place, find_places
+from policyqa.assistant.slots import QuestionWords, Slots, plan_name, plan_years
+from policyqa.core.text import fold, split_sentences
+
+_CLAUSE = re.compile(r"[^，,；;。：:]+[，,；;。：:]?")
+_FIGURE = re.compile(
+    r"(?<![\d.])[<>≤≥＜＞]?\[?\d+(?:\.\d+)?\]?\s*(?:%|％|‰|余?万|余?亿|元|人|家|个|名|所|张|次|场|岁|倍|项|户|条|天|个月|小时|分钟|届|批|期|轮|座|支|类|部|门|台|套|级|位|例|件|年)"
+    r"|[一二三四五六七八九十百]+分之[一二三四五六七八九十百]+|[一二三四五六七八九]成(?!为|立|果|效|本|功|熟|员)|翻一番"
+)
+_TITLE_YEARS = re.compile(r"(20\d{2})\s*[—\-–－~至到]\s*(20\d{2})")
+_YEAR_IN = re.compile(r"(?<!\d)(20\d{2})(?=年)")
+_BASE_SECTION = re.compile(r"发展基础|发展成就|面临形势|回顾|工作总结|取得的成效|主要成就")
+_TARGET_SECTION = re.compile(r"发展目标|主要目标|目标任务|主要指标")
+_PAST_WORDS = re.compile(r"累计|已经|已|实现了|先后|完成了|获评|荣获|成功|率先")
+_TARGET_WORDS = re.compile(
+    r"到20\d\d年|力争|确保|争取|预计|将|目标|期间.{0,8}(新增|达到|控制)|以上|以内|不低于|不少于|每年"
+)
+_KIND_UNITS = {
+    "amount": re.compile(r"元"),
+    "rate": re.compile(r"%|％|‰|率"),
+    "count": re.compile(r"人|家|个|名|所|张|次|场|户|项|万(?!元)|亿(?!元)"),
+}
+LEAD_MIN_TOPIC = 0.5
+RELATED_MIN_TOPIC = 0.34
+
+
+@dataclass
+class DocPeriod:
+    """A plan's period (十四五: 2021–2025) and its base period (十三五: 2016–2020); empty for other kinds."""
+
+    start: int = 0
+    end: int = 0
+
+    @property
+    def is_plan(self) -> bool:
+        return bool(self.start)
+
+    @property
+    def name(self) -> str:
+        return plan_name(self.start) if self.start else ""
+
+    @property
+    def base_name(self) -> str:
+        return plan_name(self.start - 5) if self.start else ""
+
+    @classmethod
+    def of(cls, doc: dict) -> DocPeriod:
+        title = doc.get("title", "")
+        kind = doc.get("kind", "")
+        if kind and not re.search(r"规划|计划", kind) and not re.search(r"规划|计划", title):
+            return cls()
+        m = _TITLE_YEARS.search(title)
+        if m:
+            return cls(int(m.group(1)), int(m.group(2)))
+        years = plan_years(title)
+        return cls(*years) if years else cls()
+
+
+@dataclass
+class PeriodLabel:
+    kind: str = ""  # past | target | "" (not a plan, or unknown)
+    years: set[int] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
+    goal: bool = False  # a past period's planned figure (十三五规划数), not its result
+
+    def text(self, period: DocPeriod) -> str:
+        """How the answer names it: “十三五”时期 / “十四五”规划目标（到2025年）."""
+        if self.kind == "past":
+            name = next(iter(self.names), period.base_name)
+            return f"“{name}”时期" if name else ""
+        if self.kind == "target":
+            name = period.name or next(iter(self.names), "")
+            return f"“{name}”规划目标（到{period.end}年）" if name and period.end else "规划目标"
+        return ""
+
+
+@dataclass
+class Candidate:
+    evidence: object  # extractive.Evidence
+    text: str  # the clause, or "indicator（column）：value" for a table cell
+    sentence: str  # the sentence (or row) it comes from, verbatim
+    period: PeriodLabel
+    places: list[Place]
+    topic: float  # coverage of the question's topic terms in the clause and its subject
+    sentence_topic: float
+    heads_held: bool  # every head term of the question (the indicator's name) is in the clause
+    figure: bool
+    value_kinds: set[str]
+    region: str  # the document's region
+    is_cell: bool = False
+    pairs: list[tuple[str, str]] = field(default_factory=list)  # "A、B分别为X、Y": [(A, X), (B, Y)]
+
+    def matches_period(self, slots: Slots, period: DocPeriod) -> bool:
+        if slots.plan_names and not all(self._in_plan(name, period) for name in slots.plan_names):
+            return False
+        if slots.period == "now":  # what holds now: a result already reached, never a plan's target
+            return self.period.kind in ("past", "") and not self.period.goal
+        if slots.period in ("", "plan"):
+            return True
+        if slots.period == "year":
+            return all(self._has_year(y, period) for y in slots.years)
+        if slots.period == "past":
+            return self.period.kind == "past" and not self.period.goal
+        # a target: of the plan, or the goal a past plan had set (当初定的目标)
+        return self.period.kind == "target" or (self.period.goal and bool(slots.plan_names))
+
+    def _has_year(self, year: int, period: DocPeriod) -> bool:
+        if year in self.period.years:
+            return True
+        if self.period.kind == "past" and period.start and year == period.start - 1:
+            return True
+        return self.period.kind == "target" and year == period.end
+
+    def _in_plan(self, name: str, period: DocPeriod) -> bool:
+        if self.period.names:  # the candidate names its own period(s)
+            return name in self.period.names
+        if name == period.name:
+            return self.period.kind == "target"
+        if name == period.base_name:
+            return self.period.kind == "past"
+        return False
+
+    def matches_places(self, slots: Slots) -> bool:
+        """A county named in the question must be named by the candidate (its city's figure is not its own)."""
+        wanted = slots.sub_places
+        if not wanted:
+            return True
+        named = {p.name for p in self.places}
+        return any(p.name in named for p in wanted)
+
+    def matches_value(self, slots: Slots) -> bool:
+        return slots.value not in _KIND_UNITS or slots.value in self.value_kinds
+
+
+def doc_period_covers(year: int, period: DocPeriod) -> bool:
+    """Could a plan state anything for this year? (its base year through its end year)"""
+    return period.is_plan and period.start - 1 <= year <= period.end
+
+
+def label_period(sentence: str, section: str, period: DocPeriod) -> PeriodLabel:
+    """The period a sentence speaks of, for a plan: its own words first, then the section it sits in."""
+    if not period.is_plan:
+        return PeriodLabel()
+    names = {f"十{m}五" for m in re.findall(r"十([一二三四五六七八九])五", sentence)}
+    years = {int(y) for y in _YEAR_IN.findall(sentence)}
+    label = PeriodLabel(years=years, names=names)
+    if period.name in names or period.end in years or re.search(rf"到{period.end}年", sentence):
+        label.kind = "target"
+    elif period.base_name in names or (period.start - 1) in years or _BASE_SECTION.search(section):
+        label.kind = "past"
+    elif _TARGET_SECTION.search(section) or _TARGET_WORDS.search(sentence):
+        label.kind = "target"
+    elif _PAST_WORDS.search(sentence):
+        label.kind = "past"
+    else:
+        label.kind = "target"  # a plan's chapters after its review speak of what it will do
+    if label.kind == "past" and not label.names and period.base_name:
+        label.names.add(period.base_name)
+    return label
+
+
+def _cell_label(header: str, period: DocPeriod) -> PeriodLabel:
+    years = {int(y) for y in re.findall(r"20\d{2}", header)}
+    names = {f"十{m}五" for m in re.findall(r"十([一二三四五六七八九])五", header)}
+    label = PeriodLabel(years=years, names=names)
+    if period.end in years or period.name in names:
+        label.kind = "target"
+    elif years or names:
+        label.kind = "past"
+        label.goal = bool(re.search(r"规划|目标|预期|计划", header))
+        if not names and period.base_name and (period.start - 1) in years:
+            label.names.add(period.base_name)
+    return label
+
+
+def coverage(text: str, terms: dict[str, float], alternatives: dict[str, set[str]] | None = None) -> float:
+    """Weighted share of the topic terms in the text; a compound whose parts are split by other words
+    (城镇新增就业 in 城镇累计新增就业) earns partial credit by the share of its character bigrams present."""
+    total = sum(terms.values())
+    if not total:
+        return 0.0
+    folded = fold(text)
+    got = 0.0
+    for term, weight in terms.items():
+        t = fold(term)
+        if t in folded or any(fold(a) in folded for a in (alternatives or {}).get(term, ())):
+            got += weight
+        elif len(t) >= 4:
+            pairs = [t[i : i + 2] for i in range(len(t) - 1)]
+            share = sum(1 for pair in pairs if pair in folded) / len(pairs)
+            if share >= 0.6:
+                got += 0.8 * share * weight
+    return got / total
+
+
+def head_terms(terms: dict[str, float]) -> dict[str, float]:
+    """The nouns that name the indicator: the question's maximal terms (not parts of a longer term)
+    whose last word jieba tags as a noun (参保人数, 失业保险; not 参加, 引进)."""
+    maximal = {t: w for t, w in terms.items() if not any(t != o and t in o for o in terms)}
+    return {t: w for t, w in maximal.items() if _is_noun(t)}
+
+
+@lru_cache(maxsize=4096)
+def _is_noun(term: str) -> bool:
+    from policyqa.index.sparse import pos_tags
+
+    tags = pos_tags(term)
+    return bool(tags) and tags[-1].startswith(("n", "vn"))
+
+
+def holds_heads(text: str, heads: dict[str, float], alternatives: dict[str, set[str]] | None = None) -> bool:
+    """The text names the indicator: the heaviest head noun and most (60% by weight) of the others are
+    in it — verbatim, as the colloquial word a term was expanded from (社保 for 社会保险), with a word
+    between its characters (社保费 in 社保缴费), or mostly (7 in 10 bigrams)."""
+    if not heads:
+        return True
+    folded = fold(text)
+    held = {
+        t for t in heads if any(_holds(fold(a), folded) for a in {t} | (alternatives or {}).get(t, set()))
+    }
+    heaviest = max(heads, key=heads.get)
+    return heaviest in held and sum(heads[t] for t in held) >= 0.6 * sum(heads.values())
+
+
+def _holds(t: str, folded: str) -> bool:
+    if t in folded:
+        return True
+    if re.search(".{0,2}".join(map(re.escape, t)), folded):
+        return True
+    pairs = [t[i : i + 2] for i in range(len(t) - 1)]
+    return len(t) >= 4 and sum(1 for pair in pairs if pair in folded) / len(pairs) >= 0.7
+
+
+def value_kinds(text: str) -> set[str]:
+    figures = " ".join(m.group(0) for m in _FIGURE.finditer(text))
+    return {kind for kind, unit in _KIND_UNITS.items() if unit.search(figures)}
+
+
+def candidates(
+    evidence: list,
+    terms: dict[str, float],
+    words: QuestionWords,
+    alternatives: dict[str, set[str]] | None = None,
+) -> list[Candidate]:
+    """Clauses with figures and table cells of every retrieved paragraph, labelled and scored.
+    ``alternatives``: canonical term → the colloquial words of the question it was expanded from."""
+    out: list[Candidate] = []
+    for ev in evidence:
+        p = ev.paragraph
+        period = DocPeriod.of(ev.doc)
+        region = ev.doc.get("region", "")
+        if p.kind == "table_row" and p.table.get("cells"):
+            out += _cells(ev, p, terms, period, region, alternatives)
+        elif p.kind in ("paragraph", "note"):
+            out += _clauses(ev, p, terms, period, region, words, alternatives)
+    return out
+
+
+def _cells(ev, p, terms, period, region, alternatives) -> list[Candidate]:
+    header, cells = p.table["header"], p.table["cells"]
+    unit_col = next((i for i, h in enumerate(header) if "单位" in h), None)
+    unit = cells[unit_col] if unit_col is not None and unit_col < len(cells) else ""
+    indicator = re.sub(r"^\d{1,2}[.．、]\s*", "", cells[0])
+    context = f"{indicator} {p.table.get('title', '')} {p.table.get('group', '')}"
+    topic = coverage(context, terms, alternatives)
+    heads = holds_heads(indicator, head_terms(terms), alternatives)
+    out = []
+    for col, value in enumerate(cells):
+        if col in (0, unit_col) or col >= len(header) or not re.search(r"\d", value):
+            continue
+        shown = value if value.endswith(unit) or not unit else f"{value}{unit}"
+        label = _cell_label(header[col], period)
+        column = header[col].replace(" ", "")
+        if label.kind == "target" and not re.search(r"目标|规划|预期", column):
+            column += "目标"
+        text = f"{indicator}（{column}）：{shown}"
+        kinds = value_kinds(f"{value}{unit}") | ({"rate"} if "%" in unit or "率" in indicator else set())
+        out.append(
+            Candidate(
+                ev,
+                text,
+                p.text,
+                label,
+                [],
+                topic,
+                topic,
+                heads,
+                True,
+                kinds,
+                region,
+                True,
+            )
+        )
+    return out
+
+
+def _clauses(ev, p, terms, period, region, words, alternatives) -> list[Candidate]:
+    out = []
+    heads = head_terms(terms)
+    for sentence in split_sentences(p.text):
+        if not _FIGURE.search(sentence):
+            continue
+        label = label_period(sentence, p.section, period)
+        near = frozenset({region})
+        places = find_places(sentence, words.place_aliases, words.generic_places, near)
+        sentence_topic = coverage(sentence, terms, alternatives)
+        clauses = _CLAUSE.findall(sentence)
+        for i, clause in enumerate(clauses):
+            if not _FIGURE.search(clause):
+                continue
+            subject = clauses[i - 1] if i and len(clause) < 16 else ""
+            topic = coverage(subject + clause, terms, alternatives)
+            text = (subject + clause).rstrip("，,；;。：:")
+            text = re.sub(r"^——|^\d{1,2}[.．、]\s*", "", text)
+            clause_places = (
+                find_places(subject + clause, words.place_aliases, words.generic_places, near) or places
+            )
+            out.append(
+                Candidate(
+                    ev,
+                    text,
+                    sentence,
+                    label,
+                    clause_places,
+                    topic,
+                    sentence_topic,
+                    holds_heads(subject + clause, heads, alternatives),
+                    True,
+                    value_kinds(clause),
+                    region,
+                    pairs=_respectively(text),
+                )
+            )
+    return out
+
+
+def _respectively(text: str) -> list[tuple[str, str]]:
+    """ "城区、长浏宁三县（市）最低工资标准分别提高到1700元/月、1540元/月" → [(城区, 1700元/月), (长浏宁三县（市）…, 1540元/月)]."""
+    if "分别" not in text:
+        return []
+    before, _, after = text.partition("分别")
+    items = [i for i in re.split(r"[、和及与]", before) if i]
+    figures = [m.group(0) + _unit_tail(after, m.end()) for m in _FIGURE.finditer(after)]
+    return list(zip(items, figures, strict=True)) if len(items) == len(figures) >= 2 else []
+
+
+def _unit_tail(text: str, end: int) -> str:
+    """The rest of a compound unit after the matched one: 元 + /月."""
+    m = re.match(r"/[月年日人]", text[end:])
+    return m.group(0) if m else ""
+
+
+def rank_key(c: Candidate) -> float:
+    return c.topic + 0.3 * c.sentence_topic + 0.15 / (1 + c.evidence.rank)
+
+
+def focus_pair(c: Candidate, slots: Slots, words: QuestionWords) -> tuple[str, str] | None:
+    """Which item of a "分别" list the question asks about: the one naming its county, or the one whose
+    opening words the question uses (城区 in 长沙城区最低工资); None when that is not clear."""
+    if not c.pairs:
+        return None
+    wanted = {p.name for p in slots.sub_places}
+    if wanted:
+        named = [
+            (item, figure)
+            for item, figure in c.pairs
+            if wanted
+            & {p.name for p in find_places(item, words.place_aliases, words.generic_places, {c.region})}
+        ]
+    else:
+        question = fold(slots.request_text)
+        named = [(item, figure) for item, figure in c.pairs if len(item) >= 2 and fold(item[:2]) in question]
+    return named[0] if len(named) == 1 else None
+
+
+@dataclass
+class Selection:
+    lead: Candidate | None = None
+    focus: tuple[str, str] | None = None  # the asked item of a 分别 list and its figure
+    related: list[Candidate] = field(default_factory=list)  # nearest figures, for a 未载明 answer
+    not_stated: str = ""  # what the documents do not state ("" when the lead answers)
+    mismatch: str = ""  # which slot failed: period | place | value | topic | near_miss | year
+
+
+def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) -> Selection:
+    """The candidate that answers every asked slot, or why none does and what is nearest."""
+    ranked = sorted(cands, key=rank_key, reverse=True)
+    on_topic = [c for c in ranked if c.topic >= LEAD_MIN_TOPIC and c.heads_held]
+    if on_topic and slots.period != "target":
+        # Unless a target is asked for, a figure already reached comes first, the latest result first
+        # (2020年完成数 before 十二五基数 and 十三五规划数).
+        best = on_topic[0].topic
+        on_topic.sort(
+            key=lambda c: (
+                c.topic < best - 0.15,
+                c.period.kind != "past",
+                c.period.goal,
+                -max(c.period.years, default=0) if c.is_cell else 0,
+            )
+        )
+    related = [c for c in ranked if c.topic >= RELATED_MIN_TOPIC][:2]
+    for c in on_topic:
+        period = periods.get(c.evidence.paragraph.doc_id, DocPeriod())
+        if c.matches_period(slots, period) and c.matches_places(slots) and c.matches_value(slots):
+            return Selection(lead=c, related=related)
+    if not on_topic:
+        # Figures near the topic that may still be the asked one (the indicator worded differently):
+        # no lead line, but no refusal either. None at all: the documents give no such figure.
+        near = any(c.topic >= LEAD_MIN_TOPIC for c in ranked)
+        return Selection(related=related, mismatch="" if near else "topic")
+    c = on_topic[0]
+    period = periods.get(c.evidence.paragraph.doc_id, DocPeriod())
+    if not c.matches_places(slots):
+        return Selection(related=on_topic[:2], mismatch="place")
+    if not c.matches_period(slots, period):
+        return Selection(related=on_topic[:2], mismatch="period")
+    return Selection(related=on_topic[:2], mismatch="value")
+
+
+def lead_text(
+    c: Candidate, periods: dict[str, DocPeriod], name_place: bool = True, focus: tuple[str, str] | None = None
+) -> str:
+    """The first line: place, period and the value in the document's words (and, for a 分别 list, which
+    item the question asked about)."""
+    period = periods.get(c.evidence.paragraph.doc_id, DocPeriod())
+    label = c.period.text(period)
+    place = c.region if name_place else ""
+    if c.is_cell:
+        return f"{place}{'：' if place else ''}{c.text}"
+    head = f"{place}{label}".strip()
+    text = f"{c.text}（其中{focus[0]}为{focus[1]}）" if focus else c.text
+    return f"{head}：{text}" if head else text
+
+
+def related_line(c: Candidate, periods: dict[str, DocPeriod]) -> str:
+    return lead_text(c, periods)

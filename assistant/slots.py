@@ -1,0 +1,167 @@
+"""What a question asks for, slot by slot: the period, the kind of value, the places, and whether it is a
+question the documents cannot answer by their nature (a procedure, a contact, one person's eligibility)
+or a question about the document itself (文号, 印发日期, 发文机关).
+
+The words that signal each slot are profile data (profiles/<name>/question_words.toml); this module
+only applies them. Five-year-plan names are read as calendar periods (十三五 = 2016–2020), so a plan of
+any period is understood without code changes.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from policyqa.assistant.places import Place, find_places
+
+PROFILES_DIR = Path(__file__).resolve().parents[1] / "profiles"
+DEFAULT_PROFILE = "renshe"
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=年|\b|$|[^\d])")
+_PLAN_NAME = re.compile(r"“?十([一二三四五六七八九])五”?")
+_CN = "一二三四五六七八九"
+
+
+@dataclass(frozen=True)
+class QuestionWords:
+    """Compiled question-word patterns of a profile."""
+
+    period: dict[str, re.Pattern]
+    value: dict[str, re.Pattern]
+    near_miss: dict[str, re.Pattern]
+    metadata: dict[str, re.Pattern]
+    request_prefix: re.Pattern
+    request_suffix: re.Pattern
+    place_aliases: dict[str, list[str]]
+    generic_places: frozenset[str]
+    slot_terms: frozenset[
+        str
+    ]  # words that fill the period/value slot or the asker's situation, not the topic
+
+
+@lru_cache(maxsize=8)
+def load_question_words(path: Path | None = None) -> QuestionWords:
+    path = path or PROFILES_DIR / DEFAULT_PROFILE / "question_words.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+
+    def compiled(group: str) -> dict[str, re.Pattern]:
+        return {name: re.compile(pattern) for name, pattern in data.get(group, {}).items()}
+
+    places = data.get("places", {})
+    return QuestionWords(
+        period=compiled("period"),
+        value=compiled("value"),
+        near_miss=compiled("near_miss"),
+        metadata=compiled("metadata"),
+        request_prefix=re.compile(data["request"]["prefix"]),
+        request_suffix=re.compile(data["request"]["suffix"]),
+        place_aliases={k: list(v) for k, v in places.get("aliases", {}).items()},
+        generic_places=frozenset(places.get("generic", [])),
+        slot_terms=frozenset(data.get("slot_terms", {}).get("words", [])),
+    )
+
+
+def plan_years(name: str) -> tuple[int, int] | None:
+    """十三五 → (2016, 2020); 十四五 → (2021, 2025)."""
+    m = _PLAN_NAME.search(name)
+    if not m:
+        return None
+    start = 2006 + 5 * _CN.index(m.group(1))  # 十一五 = 2006–2010 (the plans since have run back to back)
+    return start, start + 4
+
+
+def plan_name(start: int) -> str:
+    """2021 → 十四五 (the five-year plan starting that year), '' when not a plan start year."""
+    index, rest = divmod(start - 2006, 5)
+    return f"十{_CN[index]}五" if not rest and 0 <= index < len(_CN) else ""
+
+
+@dataclass
+class Slots:
+    period: str = ""  # past | target | now | year (a calendar year asked) | "" (none)
+    years: list[int] = field(default_factory=list)  # calendar years asked (今年 → this year)
+    plan_names: list[str] = field(default_factory=list)  # 十三五, 十四五 …
+    relative_year: str = ""  # 今年 / 明年 / 去年 as written
+    value: str = ""  # amount | rate | count | yesno | listing | date | ""
+    near_miss: str = ""  # procedure | contact | eligibility | legality | ""
+    metadata: str = ""  # doc_number | date | issuer | title | period | ""
+    places: list[Place] = field(default_factory=list)
+    request_text: str = ""  # the question without reply-draft wrapping (市民留言：“…”请起草回复)
+
+    @property
+    def sub_places(self) -> list[Place]:
+        return [p for p in self.places if p.level == "county"]
+
+    @property
+    def figure(self) -> bool:
+        return self.value in ("amount", "rate", "count", "figure")
+
+    def describe(self) -> str:
+        parts = [f"{k}={v}" for k, v in (("period", self.period), ("value", self.value)) if v]
+        if self.years:
+            parts.append("years=" + ",".join(map(str, self.years)))
+        if self.places:
+            parts.append("places=" + ",".join(p.name for p in self.places))
+        if self.near_miss:
+            parts.append(f"near_miss={self.near_miss}")
+        return " ".join(parts)
+
+
+def strip_request(question: str, words: QuestionWords) -> str:
+    """The citizen's words inside a reply request: 市民留言：“我…？”请起草回复。 → 我…？"""
+    text = words.request_suffix.sub("", question.strip())
+    text = words.request_prefix.sub("", text).strip()
+    quoted = re.search(r"[“\"](.+?)[”\"]", text)
+    if quoted and len(quoted.group(1)) >= 6 and len(quoted.group(1)) >= len(text) - 12:
+        text = quoted.group(1)
+    return text or question
+
+
+def read_slots(
+    question: str, words: QuestionWords, today: date | None = None, near: frozenset[str] = frozenset()
+) -> Slots:
+    """Read the period, value kind, places, near-miss and metadata slots from a question.
+
+    ``near``: the regions of the indexed documents; a county may be named by its short name (宁乡)
+    only there, elsewhere by its full name (资源县, not 人力资源)."""
+    today = today or date.today()
+    text = strip_request(question, words)
+    slots = Slots(request_text=text)
+    slots.places = find_places(text, words.place_aliases, words.generic_places, near)
+    slots.plan_names = [f"十{m.group(1)}五" for m in _PLAN_NAME.finditer(text)]
+    slots.years = [int(y) for y in _YEAR.findall(text)]
+    for name, offset in (("this_year", 0), ("next_year", 1), ("last_year", -1)):
+        pattern = words.period.get(name)
+        m = pattern.search(text) if pattern else None
+        if m:
+            slots.relative_year = m.group(0)
+            slots.years.append(today.year + offset)
+    slots.period = _period(text, slots, words)
+    slots.value = next((name for name, p in words.value.items() if p.search(text)), "")
+    slots.near_miss = next((name for name, p in words.near_miss.items() if p.search(text)), "")
+    slots.metadata = next((name for name, p in words.metadata.items() if p.search(text)), "")
+    return slots
+
+
+def _period(text: str, slots: Slots, words: QuestionWords) -> str:
+    """The asked period; in a rewritten follow-up ("当初定的目标是多少（上文：…完成了多少）") the
+    words of the new question decide before those of the context."""
+    asked, _, context = text.partition("（上文：")
+    if context:
+        own = _period(asked, Slots(years=slots.years, plan_names=[]), words)
+        if own not in ("", "year"):
+            return own
+    if slots.years:
+        return "year"
+    if any(words.period[k].search(text) for k in ("past",) if k in words.period):
+        return "past"
+    if any(words.period[k].search(text) for k in ("target",) if k in words.period):
+        return "target"
+    if slots.plan_names:
+        return "plan"  # a plan named without saying target or result: either is fine
+    if "now" in words.period and words.period["now"].search(text):
+        return "now"
+    return ""
