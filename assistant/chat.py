@@ -38,6 +38,8 @@ CSS = """
 .src-text mark { background: #fde68a; }
 .status-note { color: #44403c; font-size: 0.95em; }
 .status-warn { color: #b91c1c; }
+.rewritten { color: #78716c; font-size: 0.85em; display: block; margin-bottom: 4px; }
+details.answer-sources > summary { cursor: pointer; color: #57534e; margin: 6px 0; }
 """
 
 # Clicking a [n] marker brings source card n into view (links in chat messages would otherwise
@@ -51,6 +53,8 @@ JS = """
     event.stopPropagation();
     const card = document.getElementById(link.getAttribute('href').slice(1));
     if (card) {
+      const group = card.closest('details.answer-sources');
+      if (group) group.open = true;
       card.scrollIntoView({behavior: 'smooth', block: 'center'});
       card.classList.add('flash');
       setTimeout(() => card.classList.remove('flash'), 1500);
@@ -66,13 +70,17 @@ def safe_text(text: str) -> str:
     return escaped.replace("\n", "<br>")
 
 
-def answer_html(text: str, linked: bool = True) -> str:
-    """An answer as safe HTML with each [n] marker a link to source card n."""
+def answer_html(text: str, linked: bool = True, answer_no: int = 0, rewritten: str = "") -> str:
+    """An answer as safe HTML with each [n] marker a link to source card n of this answer (answers keep
+    their own sources, so [1] in an older answer still opens that answer's paragraph). A follow-up shows
+    how it was understood, next to its answer."""
     parts, last = [], 0
+    if rewritten:
+        parts.append(f'<span class="rewritten">按上下文理解为：{safe_text(rewritten)}</span>')
     for m in CITATION_MARK.finditer(text):
         parts.append(safe_text(text[last : m.start()]))
         n = m.group(1)
-        parts.append(f'<a class="cite" href="#src-{n}">[{n}]</a>' if linked else f"[{n}]")
+        parts.append(f'<a class="cite" href="#src-{answer_no}-{n}">[{n}]</a>' if linked else f"[{n}]")
         last = m.end()
     parts.append(safe_text(text[last:]))
     return "".join(parts)
@@ -87,10 +95,16 @@ def _highlighted(text: str, highlights: list[str]) -> str:
     return out
 
 
-def sources_html(answer: Answer | None, assistant: PolicyAssistant | None) -> str:
-    if answer is None:
-        return '<div class="status-note">引用的原文段落会显示在这里。</div>'
-    if answer.refused:
+def _source_line(c) -> str:
+    """《title》（文号，date）with missing fields left out."""
+    extra = "，".join(safe_text(x) for x in (c.doc_number, c.doc_date) if x)
+    return f"《{safe_text(c.doc_title)}》" + (f"（{extra}）" if extra else "")
+
+
+def answer_cards(answer: Answer, assistant: PolicyAssistant | None, answer_no: int = 0) -> str:
+    """The cited paragraphs of one answer, each with the supporting sentence marked, in the paragraph
+    and in its section's full text."""
+    if answer.refused and not answer.citations:
         items = "".join(f"<li>{safe_text(s)}</li>" for s in answer.suggestions)
         return f'<div class="status-note">未找到可引用的段落。可参考的章节：<ul>{items}</ul></div>'
     cards = []
@@ -99,18 +113,37 @@ def sources_html(answer: Answer | None, assistant: PolicyAssistant | None) -> st
         if assistant is not None and c.section_id in assistant.snapshot.sections:
             section_text = assistant.snapshot.sections[c.section_id].text
         context = (
-            f"<details><summary>阅读所在章节全文</summary><div>{safe_text(section_text)}</div></details>"
+            "<details><summary>阅读所在章节全文</summary>"
+            f"<div>{_highlighted(section_text, c.highlight or [c.text])}</div></details>"
             if section_text
             else ""
         )
         cards.append(
-            f'<div class="src-card" id="src-{c.n}">'
-            f'<div class="src-head">[{c.n}] 《{safe_text(c.doc_title)}》（{safe_text(c.doc_number or "文号未知")}，'
-            f"{safe_text(c.doc_date or '日期未知')}）</div>"
+            f'<div class="src-card" id="src-{answer_no}-{c.n}">'
+            f'<div class="src-head">[{c.n}] {_source_line(c)}</div>'
             f'<div class="src-path">{safe_text(c.section)}</div>'
             f'<div class="src-text">{_highlighted(c.text, c.highlight)}</div>{context}</div>'
         )
     return "".join(cards) or '<div class="status-note">这条回答没有引用段落。</div>'
+
+
+def sources_html(
+    answer: Answer | None, assistant: PolicyAssistant | None, earlier: list | None = None
+) -> str:
+    """The sources of the latest answer, then those of earlier answers (folded), newest first.
+
+    ``earlier``: (answer number, Answer) of the previous answers in this chat."""
+    if answer is None and not earlier:
+        return '<div class="status-note">引用的原文段落会显示在这里。</div>'
+    parts = []
+    if answer is not None:
+        parts.append(answer_cards(answer, assistant, len(earlier or [])))
+    for number, old in reversed(earlier or []):
+        parts.append(
+            f'<details class="answer-sources"><summary>第{number + 1}问的引用：{safe_text(old.question[:40])}</summary>'
+            f"{answer_cards(old, assistant, number)}</details>"
+        )
+    return "".join(parts)
 
 
 def status_html(answer: Answer | None, assistant: PolicyAssistant | None) -> str:
@@ -123,18 +156,14 @@ def status_html(answer: Answer | None, assistant: PolicyAssistant | None) -> str
             parts.append('<span class="status-warn">文件中没有找到答案（已拒答）</span>')
         for notice in answer.notices:
             parts.append(f'<span class="status-warn">{safe_text(notice)}</span>')
-        if answer.rewritten_question:
-            parts.append(
-                f'<span class="status-note">按上下文理解为：{safe_text(answer.rewritten_question)}</span>'
-            )
     return "　".join(parts)
 
 
 def reply_draft(answer: Answer | None) -> str:
-    """The reply text a hotline operator copies: citation markers removed, sources listed after."""
+    """The reply text a hotline operator copies: no citation markers, no table syntax."""
     if answer is None or answer.mode != "reply":
         return ""
-    text = strip_marks(answer.text).strip()
+    text = answer.draft or strip_marks(answer.text).strip()
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
@@ -144,6 +173,7 @@ class ChatState:
 
     turns: list[Turn] = field(default_factory=list)
     last: Answer | None = None
+    answers: list[Answer] = field(default_factory=list)  # every answer of this chat, for its sources
 
 
 class AssistantHolder:
@@ -249,13 +279,16 @@ def respond(message: str, history: list, mode: str, doc: str, state: ChatState, 
         history[-1]["content"] = safe_text("抱歉，处理这个问题时出错了，请稍后再试或换一种问法。")
         yield _copy(history), sources_html(None, None), status_html(None, assistant), "", state, ""
         return
-    history[-1]["content"] = answer_html(answer.text)
+    number = len(state.answers)
+    history[-1]["content"] = answer_html(answer.text, answer_no=number, rewritten=answer.rewritten_question)
     state = ChatState(
-        turns=[*state.turns, Turn("user", answer.question), Turn("assistant", answer.text)], last=answer
+        turns=[*state.turns, Turn("user", answer.question), Turn("assistant", answer.text)],
+        last=answer,
+        answers=[*state.answers, answer],
     )
     yield (
         history,
-        sources_html(answer, assistant),
+        sources_html(answer, assistant, list(enumerate(state.answers[:-1]))),
         status_html(answer, assistant),
         reply_draft(answer),
         state,

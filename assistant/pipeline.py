@@ -203,7 +203,7 @@ class PolicyAssistant:
             yield StreamEvent("delta", answer.text)
         elif self.llm is not None:
             try:
-                yield from self._answer_with_llm(answer, evidence, rewritten, mode, timings, t)
+                yield from self._answer_with_llm(answer, evidence, rewritten, mode, timings, t, slots)
             except LLMFailure as exc:
                 yield StreamEvent("reset")  # whatever streamed so far is not an answer
                 yield from self._fall_back(answer, plan, mode, exc.reason, timings, t)
@@ -443,6 +443,35 @@ class PolicyAssistant:
             return
         answer.text = render("refusal", mode=mode, refusal=REFUSAL, suggestions=answer.suggestions)
 
+    @staticmethod
+    def _asked_words(slots: Slots | None) -> str:
+        """The question's slots in words, for the LLM prompt: 地点=宁乡市（长沙市）；时期=2026年；所问=金额."""
+        if slots is None:
+            return ""
+        kinds = {
+            "amount": "金额",
+            "rate": "比例或比率",
+            "count": "数量",
+            "figure": "数值",
+            "listing": "措施或事项",
+        }
+        parts = []
+        if slots.places:
+            parts.append(
+                "地点="
+                + "、".join(p.name + (f"（属{p.city}）" if p.level == "county" else "") for p in slots.places)
+            )
+        if slots.years:
+            parts.append("时期=" + "、".join(f"{y}年" for y in slots.years))
+        elif slots.plan_names:
+            parts.append("时期=" + "、".join(f"“{n}”" for n in slots.plan_names))
+        period_words = {"past": "已完成的情况", "target": "规划目标", "now": "目前的情况"}
+        if slots.period in period_words:
+            parts.append("问的是" + period_words[slots.period])
+        if slots.value in kinds:
+            parts.append("所问=" + kinds[slots.value])
+        return "；".join(parts)
+
     def _asked(self, slots: Slots, features: RefusalFeatures) -> dict:
         """The asked place and period in words, for the 未载明 sentence."""
         place = "、".join(p.name for p in slots.sub_places) or "、".join(p.name for p in slots.places)
@@ -502,7 +531,7 @@ class PolicyAssistant:
         yield from self._extractive(answer, plan, mode, timings, t0)
 
     def _answer_with_llm(
-        self, answer: Answer, evidence: list[Evidence], question: str, mode: str, timings, t0
+        self, answer: Answer, evidence: list[Evidence], question: str, mode: str, timings, t0, slots=None
     ):
         from llama_index.core.llms import ChatMessage
 
@@ -520,7 +549,14 @@ class PolicyAssistant:
         messages = [
             ChatMessage(role="system", content=render("answer_system", refusal=REFUSAL)),
             ChatMessage(
-                role="user", content=render("answer_user", paragraphs=numbered, mode=mode, question=question)
+                role="user",
+                content=render(
+                    "answer_user",
+                    paragraphs=numbered,
+                    mode=mode,
+                    question=question,
+                    asked=self._asked_words(slots),
+                ),
             ),
         ]
         chunks: list[str] = []

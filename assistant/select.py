@@ -424,8 +424,17 @@ def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) 
     if not on_topic:
         # Figures near the topic that may still be the asked one (the indicator worded differently):
         # no lead line, but no refusal either. None at all: the documents give no such figure.
-        near = any(c.topic >= LEAD_MIN_TOPIC for c in ranked)
-        return Selection(related=related, mismatch="" if near else "topic")
+        near = [c for c in ranked if c.topic >= LEAD_MIN_TOPIC]
+        if not near:
+            return Selection(related=related, mismatch="topic")
+        # A county or a year was asked and none of the near figures names it: not stated either way.
+        if slots.sub_places and not any(c.matches_places(slots) for c in near):
+            return Selection(related=near[:2], mismatch="place")
+        if slots.period == "year" and not any(
+            c.matches_period(slots, periods.get(c.evidence.paragraph.doc_id, DocPeriod())) for c in near
+        ):
+            return Selection(related=near[:2], mismatch="period")
+        return Selection(related=related)
     c = on_topic[0]
     period = periods.get(c.evidence.paragraph.doc_id, DocPeriod())
     if not c.matches_places(slots):

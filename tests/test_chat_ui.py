@@ -43,8 +43,8 @@ def test_streaming_grows_the_answer_then_fills_the_sources(holder):
     assert len(set(streamed)) == len(streamed) > 2  # every step shows more…
     assert all(b.startswith(a) for a, b in zip(streamed, streamed[1:], strict=False))  # …of the same text
     history, sources, status, draft, state, box = steps[-1]
-    assert 'class="cite" href="#src-1"' in history[-1]["content"]
-    assert 'id="src-1"' in sources and "2.高校毕业生就业促进行动" in sources
+    assert 'class="cite" href="#src-0-1"' in history[-1]["content"]
+    assert 'id="src-0-1"' in sources and "2.高校毕业生就业促进行动" in sources
     assert "<mark>" in sources  # the supporting sentence is highlighted
     assert "阅读所在章节全文" in sources
     assert "离线摘录模式" in status
@@ -57,8 +57,29 @@ def test_follow_up_uses_the_session_history(holder):
     second = _run(holder, "那湘潭呢？", state=first[4], history=first[0])[-1]
     history, sources, status, _, state, _ = second
     assert "湘潭市城区" in sources or "市城区达1700元/月" in sources
-    assert "按上下文理解为：湘潭城区最低工资标准是多少？" in status
+    # The rewrite is shown with its own answer, not in the status line far from the chat.
+    assert "按上下文理解为：湘潭城区最低工资标准是多少？" in history[-1]["content"]
+    assert "按上下文理解为" not in history[1]["content"]
     assert len(history) == 4 and len(state.turns) == 4
+
+
+def test_each_answer_keeps_its_own_sources(holder):
+    first = _run(holder, "长沙城区最低工资标准是多少？")[-1]
+    second = _run(holder, "湘潭对高校毕业生就业有哪些措施？", state=first[4], history=first[0])[-1]
+    history, sources, *_ = second
+    # [1] of the first answer still points at the first answer's paragraph, kept in the panel (folded).
+    assert 'href="#src-0-1"' in history[1]["content"] and 'href="#src-1-1"' in history[3]["content"]
+    old_card = sources.split('id="src-0-1"')[1].split('<div class="src-card"')[0]
+    assert "1700元/月" in old_card
+    new_card = sources.split('id="src-1-1"')[1].split('<div class="src-card"')[0]
+    assert "高校毕业生" in new_card and "1700元/月" not in new_card
+    assert '<details class="answer-sources">' in sources
+
+
+def test_section_full_text_marks_the_cited_sentence(holder):
+    *_, (history, sources, *_rest) = _run(holder, "长沙城区最低工资标准是多少？")
+    full_text = sources.split("阅读所在章节全文</summary>")[1].split("</details>")[0]
+    assert "<mark>" in full_text and "1700元/月" in full_text.split("<mark>")[1].split("</mark>")[0]
 
 
 def test_reply_mode_gives_a_copyable_draft_without_markers(holder):
@@ -67,6 +88,7 @@ def test_reply_mode_gives_a_copyable_draft_without_markers(holder):
     )
     assert draft.startswith("您好") and "1700元/月" in draft
     assert "[1]" not in draft and "[1]" in state.last.text
+    assert "指标：" not in draft and "单位：" not in draft  # no table syntax in what a citizen reads
     assert "如需办理具体业务" in draft
 
 
@@ -139,7 +161,7 @@ def test_documents_tab_lists_indexed_documents(holder):
 
 
 def test_answer_markers_become_links_and_text_is_escaped():
-    assert answer_html("a<b>[2]") == 'a&#60;b&#62;<a class="cite" href="#src-2">[2]</a>'
+    assert answer_html("a<b>[2]") == 'a&#60;b&#62;<a class="cite" href="#src-0-2">[2]</a>'
 
 
 def test_build_ui_registers_the_chat_and_api_endpoints(holder):

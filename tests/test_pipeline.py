@@ -122,7 +122,8 @@ def test_reply_draft_is_polite_grounded_and_cited(assistant):
     assert answer.citations and all(c.doc_id == XIANGTAN for c in answer.citations)
     assert "高校毕业生" in answer.text and not answer.grounding.changed
     refusal = assistant.ask("长沙的公积金贷款额度最高多少？", mode="reply")
-    assert refusal.refused and refusal.text.startswith("您好") and REFUSAL in refusal.text
+    assert refusal.refused and refusal.text.startswith("您好")
+    assert REFUSAL in refusal.text or "未载明" in refusal.text
 
 
 def test_document_filter_limits_citations(assistant):

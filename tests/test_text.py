@@ -30,7 +30,7 @@ def test_source_brackets_are_protected():
 
 EXPECTED_VARIABLES = {
     "answer_system": {"refusal"},
-    "answer_user": {"paragraphs", "mode", "question"},
+    "answer_user": {"paragraphs", "mode", "question", "asked"},
     "condense": {"history", "question"},
     "extractive_answer": {"lead", "caveats", "groups", "notes", "caveat"},
     "not_stated": {"phrase", "related", "groups", "caveat"},

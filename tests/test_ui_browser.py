@@ -85,10 +85,12 @@ def test_ask_cite_reply_feedback_in_a_real_browser(running_app, browser):
     first, full = _ask(page, "长沙城区最低工资标准是多少？")
     chat = page.locator("#chat")
     assert chat.locator("a.cite").count() >= 1 and "1700元/月" in chat.inner_text()
-    card = page.locator("#sources #src-1")
+    card = page.locator("#sources #src-0-1")
     assert "1700元/月" in card.inner_text() and card.locator("mark").count() == 1
     chat.locator("a.cite").first.click()
-    page.wait_for_function("() => document.querySelector('#src-1').classList.contains('flash')", timeout=5000)
+    page.wait_for_function(
+        "() => document.querySelector('#src-0-1').classList.contains('flash')", timeout=5000
+    )
     assert page.url.startswith(url)  # the marker scrolled the panel; it did not navigate away
 
     page.get_by_label("起草答复").check()

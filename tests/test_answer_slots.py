@@ -1,0 +1,174 @@
+"""Answers that match what was asked: the figure for the asked period, place and indicator first, or an
+honest "文件未载明…" with labelled related figures; metadata questions; reply drafts a hotline can send."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from conftest import CHANGSHA, XIANGTAN
+from policyqa.assistant.pipeline import PolicyAssistant
+from policyqa.assistant.places import covers, find_places, place_of
+from policyqa.assistant.slots import load_question_words, plan_name, plan_years, read_slots
+
+WORDS = load_question_words()
+NEAR = frozenset({"长沙市", "湘潭市"})
+
+
+@pytest.fixture(scope="module")
+def assistant(real_index, real_snapshot):
+    return PolicyAssistant(real_index, real_snapshot)
+
+
+def first_line(answer) -> str:
+    return answer.text.split("\n")[0]
+
+
+# -- reading the question ------------------------------------------------------------------------------
+
+
+def test_five_year_plans_are_calendar_periods():
+    assert plan_years("“十三五”时期") == (2016, 2020) and plan_years("十四五") == (2021, 2025)
+    assert plan_name(2026) == "十五五" and plan_name(2023) == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "period", "value"),
+    [
+        ("长沙“十三五”期间城镇新增就业累计完成了多少人？", "past", "count"),
+        ("湘潭“十四五”期间城镇新增就业的目标是多少万人？", "target", "count"),
+        ("长沙城区最低工资标准现在是多少？", "now", "amount"),
+        ("长沙城镇登记失业率是多少？", "", "rate"),
+        ("长沙对就业困难人员有哪些帮扶措施？", "", "listing"),
+    ],
+)
+def test_period_and_value_slots(question, period, value):
+    slots = read_slots(question, WORDS, near=NEAR)
+    assert (slots.period, slots.value) == (period, value)
+
+
+def test_this_year_is_the_calendar_year_and_procedures_are_near_misses():
+    slots = read_slots("我在长沙，今年失业金每个月能领多少？", WORDS, today=date(2026, 11, 22), near=NEAR)
+    assert slots.years == [2026] and slots.period == "year"
+    assert read_slots("社保卡丢了怎么补办？", WORDS).near_miss == "procedure"
+    assert read_slots("我今年52岁，能不能提前退休？", WORDS).near_miss == "eligibility"
+    assert read_slots("长沙对就业困难人员有哪些帮扶措施？", WORDS).near_miss == ""
+
+
+def test_reply_requests_are_unwrapped_before_searching():
+    slots = read_slots(
+        "市民留言：“我在长沙装修公司干活，老板拖欠工资，我该怎么办？”请帮我起草一段回复。", WORDS
+    )
+    assert slots.request_text == "我在长沙装修公司干活，老板拖欠工资，我该怎么办？"
+
+
+def test_counties_map_to_their_city_from_the_division_library():
+    ningxiang = find_places("我在宁乡上班", near=NEAR)
+    assert [(p.name, p.level, p.city) for p in ningxiang] == [("宁乡市", "county", "长沙市")]
+    assert covers("长沙市", ningxiang[0]) and not covers("湘潭市", ningxiang[0])
+    assert covers("湖南省", ningxiang[0]) and covers("", ningxiang[0])  # a national document applies
+    assert [p.name for p in find_places("雨湖区和岳塘区")] == ["雨湖区", "岳塘区"]
+    # Short county names outside the documents' cities are ordinary words, not places.
+    assert find_places("人力资源服务产业园", near=NEAR) == []
+    assert find_places("长沙城区", generic={"城区"}, near=NEAR) == [place_of("长沙")]
+    group = find_places("长浏宁三县（市）", aliases=WORDS.place_aliases)
+    assert {p.name for p in group} == {"长沙县", "浏阳市", "宁乡市"}
+
+
+# -- answers -------------------------------------------------------------------------------------------
+
+
+def test_first_line_names_place_period_and_the_asked_item(assistant):
+    answer = assistant.ask("长沙城区最低工资标准是多少？")
+    line = first_line(answer)
+    assert line.startswith("长沙市“十三五”时期：") and "（其中城区为1700元/月）" in line
+    county = assistant.ask("我在宁乡上班，最低工资多少？")
+    assert not county.refused and "长浏宁三县（市）最低工资标准为1540元/月" in first_line(county)
+    assert county.citations[0].doc_id == CHANGSHA
+
+
+def test_a_target_question_gets_the_target_not_the_past_result(assistant):
+    answer = assistant.ask("长沙“十四五”期间城镇新增就业目标是多少？")
+    assert "75万人" in first_line(answer) or "［75］万人" in first_line(answer)
+    assert "71.42" not in first_line(answer)
+    past = assistant.ask("长沙“十三五”期间城镇新增就业累计完成了多少人？")
+    assert "71.42" in first_line(past) and "75" not in first_line(past)
+
+
+def test_now_prefers_the_latest_result_and_labels_it(assistant):
+    answer = assistant.ask("长沙失业保险参保人数现在有多少？")
+    assert "182.8万人" in first_line(answer) and "（2020年" in first_line(answer)
+
+
+def test_asked_period_missing_says_not_stated_and_labels_related_figures(assistant):
+    answer = assistant.ask("湘潭“十四五”期间城镇新增就业的目标是多少万人？")
+    assert answer.refused and answer.text.startswith("所提供的政策文件未载明湘潭市")
+    related = answer.text.split("相关信息")[1]
+    assert "湘潭市“十三五”时期：全市城镇累计新增就业28万人[1]" in related
+    assert answer.citations and answer.citations[0].doc_id == XIANGTAN
+
+
+def test_this_years_amount_is_not_stated(assistant):
+    year = date.today().year
+    answer = assistant.ask("我在长沙，今年失业金每个月能领多少？")
+    assert answer.refused and f"未载明{year}年（今年）" in answer.text
+    assert "“十三五”时期" in answer.text  # the nearest figure is there, labelled with its period
+
+
+@pytest.mark.parametrize(
+    ("question", "phrase"),
+    [
+        ("社保卡丢了怎么补办？要多少钱？", "办理流程"),
+        ("长沙人社局的咨询电话是多少？", "联系电话"),
+        ("株洲的最低工资是多少？", "株洲市"),
+    ],
+)
+def test_near_misses_are_not_answered_with_the_nearest_number(assistant, question, phrase):
+    answer = assistant.ask(question)
+    assert answer.refused and "未载明" in first_line(answer) and phrase in first_line(answer)
+
+
+def test_county_measures_come_from_the_city_plan_with_a_caveat(assistant):
+    answer = assistant.ask("我在宁乡，想创业有什么扶持政策？")
+    assert not answer.refused and {c.doc_id for c in answer.citations} == {CHANGSHA}
+    assert "文件未单独载明宁乡市的具体安排" in answer.text
+
+
+def test_metadata_questions_are_answered_from_the_document_head(assistant):
+    answer = assistant.ask("长沙这个人社规划的文号是多少？")
+    assert "长政办发〔2021〕73号" in first_line(answer)
+    assert answer.citations[0].id == f"{CHANGSHA}:meta" and answer.citations[0].section == "文件信息"
+    date_answer = assistant.ask("湘潭人社十四五规划是哪天印发的？")
+    assert "2022年3月17日" in first_line(date_answer)
+    issuer = assistant.ask("长沙这份规划是哪个部门发的？")
+    assert "长沙市人民政府办公厅" in first_line(issuer)
+
+
+def test_follow_ups_without_pronouns_and_standalone_questions_starting_with_zai(assistant):
+    history = [{"role": "user", "content": "长沙“十三五”期间城镇新增就业完成了多少？"}]
+    answer = assistant.ask("当初定的目标是多少？", history)
+    assert answer.rewritten_question and "［60］" in first_line(answer)
+    standalone = assistant.ask("再请问湘潭十三五期间农村劳动力转移就业有多少人？", history)
+    assert standalone.rewritten_question == ""
+    back = assistant.ask(
+        "那规划里写的是多少？", [{"role": "user", "content": "长沙城区今年最低工资是多少？"}]
+    )
+    assert not back.refused and "1700元/月" in first_line(back)
+
+
+def test_reply_draft_answers_first_in_plain_words_without_markers(assistant):
+    answer = assistant.ask("长沙城区最低工资到底是多少？我们厂给的好像不够。", mode="reply")
+    assert answer.draft.startswith("您好！根据《长沙市“十四五”人力资源和社会保障事业发展规划")
+    first_sentence = answer.draft.split("。")[0]
+    assert "1700元/月" in first_sentence and "“十三五”时期" in first_sentence
+    assert "[" not in answer.draft.replace("［", "") and "指标：" not in answer.draft
+    assert "如需办理具体业务，请咨询当地人力资源和社会保障部门" in answer.draft
+    assert answer.draft.endswith("感谢您的咨询！") and "来电" not in answer.draft
+    assert "[1]" in answer.text  # the answer view keeps its markers
+
+
+def test_reply_channel_is_a_setting(real_index, real_snapshot):
+    settings = real_index.model_copy(deep=True)
+    settings.answer.reply_channel = "web"
+    answer = PolicyAssistant(settings, real_snapshot).ask("长沙城区最低工资是多少？", mode="reply")
+    assert answer.draft.endswith("感谢您的留言！")
