@@ -19,6 +19,7 @@ from policyqa.assistant.answer import Answer
 from policyqa.assistant.condense import Turn
 from policyqa.assistant.feedback import append_feedback
 from policyqa.assistant.pipeline import PolicyAssistant, QuestionError
+from policyqa.core.profile import ui_examples
 from policyqa.core.settings import Settings
 from policyqa.core.text import CITATION_MARK, strip_marks
 
@@ -363,7 +364,9 @@ def build_ui(holder: AssistantHolder, settings: Settings):
                 with gr.Row():
                     send = gr.Button("发送", variant="primary", elem_id="send")
                     clear = gr.Button("新对话", elem_id="new-chat")
-                gr.Examples(examples=[[q] for q in settings.ui.examples], inputs=[question], label="示例问题")
+                gr.Examples(
+                    examples=[[q] for q in ui_examples(settings)], inputs=[question], label="示例问题"
+                )
                 draft = gr.Textbox(
                     label="答复草稿（起草答复模式，已去除引用标记，可一键复制）",
                     lines=6,

@@ -21,10 +21,11 @@ from policyqa.assistant.grounding import ground
 from policyqa.assistant.prompts import render
 from policyqa.assistant.query import QueryInfo, analyse
 from policyqa.assistant.retrieve import HybridRetriever
+from policyqa.core.profile import profile_of, refusal_thresholds
 from policyqa.core.settings import Settings
 from policyqa.core.text import CITATION_MARK, protect_brackets, split_sentences, strip_marks
 from policyqa.index.embed import build_embedder
-from policyqa.index.sparse import expand_query
+from policyqa.index.sparse import vocabulary
 from policyqa.index.store import IndexMissing, IndexSnapshot, open_index
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ class PolicyAssistant:
     def __init__(self, settings: Settings, snapshot: IndexSnapshot, llm=None):
         self.settings = settings
         self.snapshot = snapshot
+        self.profile = profile_of(settings)
+        self.vocab = vocabulary(self.profile)
         self.embedder = build_embedder(settings.embed, settings.index.embed_batch_size)
         self.terms = TermWeights(snapshot.paragraphs, snapshot.term_df)
         self.llm = llm
@@ -112,10 +115,8 @@ class PolicyAssistant:
 
     def warm_up(self) -> None:
         """Load the lazily-initialised parts (jieba dictionaries, the embedder) before the first user asks."""
-        from policyqa.index.sparse import place_names, tokenize
-
-        tokenize("预热")
-        place_names("长沙")
+        self.vocab.tokenize("预热")
+        self.vocab.place_names("预热")
         self.embedder.get_query_embedding("预热")
 
     @property
@@ -210,8 +211,8 @@ class PolicyAssistant:
     def _retrieve(self, question: str, doc: str | None):
         """Read the question, then run the hybrid retriever: (QueryInfo, expanded question, fused hits)."""
         r = self.settings.retrieval
-        info = analyse(question, self.snapshot.documents)
-        expanded, info.synonym_variants = expand_query(question)
+        info = analyse(question, self.snapshot.documents, self.vocab)
+        expanded, info.synonym_variants = self.vocab.expand_query(question)
         if not r.query_rules:  # plain retrieval, for comparisons: the question's words and nothing more
             info.places, info.doc_ids, info.section_refs, info.foreign_places = [], [], [], []
             info.structure = info.compare = False
@@ -225,6 +226,7 @@ class PolicyAssistant:
             use_dense=r.mode != "sparse",
             use_sparse=r.mode != "dense",
             named_sections=r.query_rules,
+            vocab=self.vocab,
         )
         return info, expanded, retriever.retrieve(self._retrieval_query(expanded, info))
 
@@ -293,7 +295,7 @@ class PolicyAssistant:
 
     def _refusal_features(self, plan, hits, info: QueryInfo, terms: dict[str, float]) -> dict:
         """Signals that the corpus does not answer the question, and the reason to refuse (or "")."""
-        r = self.settings.retrieval
+        r = refusal_thresholds(self.settings)
         dense_top = max((float(h.node.metadata.get("dense", 0.0)) for h in hits), default=0.0)
         total = sum(terms.values()) or 1.0
         absent = [t for t in terms if self.terms.df.get(t, 0) == 0]

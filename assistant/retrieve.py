@@ -24,7 +24,7 @@ from llama_index.core.vector_stores import FilterOperator, MetadataFilter, Metad
 from policyqa.assistant.query import QueryInfo, heading_matches_ref
 from policyqa.core.settings import RetrievalSettings
 from policyqa.index.chunk import Paragraph, section_id
-from policyqa.index.sparse import search_bm25
+from policyqa.index.sparse import Vocabulary, search_bm25
 from policyqa.index.store import IndexSnapshot
 
 
@@ -65,10 +65,13 @@ class DenseRetriever(BaseRetriever):
 class SparseRetriever(BaseRetriever):
     """jieba-tokenized BM25 (bm25s) over the same units."""
 
-    def __init__(self, snapshot: IndexSnapshot, k: int, doc_ids: Sequence[str] = ()):
+    def __init__(
+        self, snapshot: IndexSnapshot, k: int, doc_ids: Sequence[str] = (), vocab: Vocabulary | None = None
+    ):
         super().__init__()
         self._snapshot = snapshot
         self._k = k
+        self._vocab = vocab
         self._mask = None
         if doc_ids:
             wanted = set(doc_ids)
@@ -77,7 +80,9 @@ class SparseRetriever(BaseRetriever):
             )
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        hits = search_bm25(self._snapshot.bm25, query_bundle.query_str, self._k, weight_mask=self._mask)
+        hits = search_bm25(
+            self._snapshot.bm25, query_bundle.query_str, self._k, weight_mask=self._mask, vocab=self._vocab
+        )
         return [to_node(self._snapshot.paragraphs[i], s, sparse=s) for i, s in hits]
 
 
@@ -117,8 +122,10 @@ class HybridRetriever(BaseRetriever):
         use_dense: bool = True,
         use_sparse: bool = True,
         named_sections: bool = True,
+        vocab: Vocabulary | None = None,
     ):
         super().__init__()
+        self._vocab = vocab
         self._snapshot = snapshot
         self._embed = embed_model
         self._settings = settings
@@ -139,9 +146,9 @@ class HybridRetriever(BaseRetriever):
                 self._snapshot, self._embed, self._settings.dense_k, doc_ids
             ).retrieve(query_bundle)
         if self._use["sparse"]:
-            rankings["sparse"] = SparseRetriever(self._snapshot, self._settings.sparse_k, doc_ids).retrieve(
-                query_bundle
-            )
+            rankings["sparse"] = SparseRetriever(
+                self._snapshot, self._settings.sparse_k, doc_ids, self._vocab
+            ).retrieve(query_bundle)
         weights = {"dense": self._settings.dense_weight, "sparse": self._settings.sparse_weight}
         return rrf_fuse(rankings, self._settings.rrf_k, weights)
 
