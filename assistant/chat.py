@@ -106,8 +106,8 @@ def sources_html(answer: Answer | None, assistant: PolicyAssistant | None) -> st
         )
         cards.append(
             f'<div class="src-card" id="src-{c.n}">'
-            f'<div class="src-head">[{c.n}] 《{safe_text(c.doc_title)}》（{safe_text(c.doc_number or "文号未知")}，'
-            f"{safe_text(c.doc_date or '日期未知')}）</div>"
+            f'<div class="src-head">[{c.n}] 《{safe_text(c.doc_title)}》'
+            f"{safe_text(c.number_and_date)}</div>"
             f'<div class="src-path">{safe_text(c.section)}</div>'
             f'<div class="src-text">{_highlighted(c.text, c.highlight)}</div>{context}</div>'
         )
@@ -166,12 +166,27 @@ class AssistantHolder:
 
     def _progress(self, stage: str, done: int, total: int) -> None:
         self.status = f"正在建立索引：已处理 {done}/{total} 个段落……"
+        step = max(total // 10, 1)
+        if done == total or done // step != (done - self._last_logged) // step:
+            log.info("building the index: %d/%d paragraphs embedded", done, total)
+        self._last_logged = done
 
     def _load(self) -> None:
         from policyqa.index.ingest import NothingToIndex, ingest
 
+        self._last_logged = 0
+        log.info("checking the index against the corpus in the background (the page shows progress)…")
         try:
-            ingest(self.settings, progress=False, on_progress=self._progress)
+            summary = ingest(self.settings, progress=False, on_progress=self._progress)
+            if summary.changed:
+                log.info(
+                    "index built: %d documents, %d units in %.0f s",
+                    summary.documents,
+                    summary.paragraphs + summary.table_rows + summary.notes + summary.outlines,
+                    summary.seconds,
+                )
+            for skipped in summary.skipped:
+                log.warning("skipped %s: %s", skipped.path, skipped.reason)
         except NothingToIndex:
             self.status = "文件夹中没有可索引的文件，使用已有索引。"
         except (
@@ -184,6 +199,7 @@ class AssistantHolder:
             assistant.warm_up()
             self.assistant = assistant
             self.status = "就绪"
+            log.info("ready: answering questions (%d documents indexed)", len(assistant.snapshot.documents))
         except Exception as exc:
             log.exception("cannot open the index")
             self.error = f"无法打开索引：{exc.__class__.__name__}。请检查 corpus 文件夹后重启。"

@@ -52,9 +52,7 @@ def render_answer_text(answer) -> str:
     if answer.citations:
         lines.append("引用段落：")
     for c in answer.citations:
-        lines.append(
-            f"[{c.n}] 《{c.doc_title}》（{c.doc_number or '文号未知'}，{c.doc_date or '日期未知'}）{c.section}"
-        )
+        lines.append(f"[{c.n}] 《{c.doc_title}》{c.number_and_date}{c.section}")
         lines.append(f"    {c.text}")
     lines.append(f"({answer.backend}; {answer.timings_ms.get('total', 0):.0f} ms)")
     return "\n".join(lines)
@@ -73,6 +71,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from policyqa.assistant.pipeline import PolicyAssistant, QuestionError
     from policyqa.index.store import IndexMissing, current_generation
 
+    if args.corpus:
+        settings.index.corpus_dir = Path(args.corpus)
     if current_generation(settings) is None:
         print("no index yet: building it from the corpus first…", file=sys.stderr)
     try:
@@ -234,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help=cmd_ask.__doc__, description=cmd_ask.__doc__)
     p.add_argument("question", nargs="?", help="the question, in Chinese")
     p.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    p.add_argument("--corpus", help="corpus folder to build the index from when there is none yet")
     p.add_argument("--doc", help="only search this document id")
     p.add_argument(
         "--mode", choices=["answer", "reply"], default="answer", help="answer, or a reply draft for a citizen"

@@ -18,6 +18,7 @@ from policyqa.assistant.prompts import render
 from policyqa.assistant.query import QueryInfo, place_aliases
 from policyqa.core.text import fold, protect_brackets, split_sentences
 from policyqa.index.chunk import Paragraph
+from policyqa.index.metadata import kind_info
 from policyqa.index.sparse import tokenize
 
 _QUESTION_WORDS = set(
@@ -298,6 +299,9 @@ def render_answer(plan: ExtractivePlan, mode: str) -> RenderedAnswer:
             ev.paragraph.doc_id,
             {
                 "title": ev.doc.get("title", ev.paragraph.doc_id),
+                "source": kind_info(ev.doc.get("kind", "")).source_line(
+                    ev.doc.get("title", ev.paragraph.doc_id)
+                ),
                 "doc_number": ev.doc.get("doc_number", ""),
                 "date": ev.doc.get("date", ""),
                 "lines": [],
@@ -309,5 +313,6 @@ def render_answer(plan: ExtractivePlan, mode: str) -> RenderedAnswer:
     if plan.lead and plan.lead_evidence is not None:
         lead = f"{protect_brackets(plan.lead)}[{number[plan.lead_evidence.paragraph.id]}]"
     template = "extractive_reply" if mode == "reply" else "extractive_answer"
-    text = render(template, lead=lead, groups=list(groups.values()), notes=notes)
+    caveat = "".join(dict.fromkeys(kind_info(ev.doc.get("kind", "")).caveat for ev in order))
+    text = render(template, lead=lead, groups=list(groups.values()), notes=notes, caveat=caveat)
     return RenderedAnswer(text, order, highlights)

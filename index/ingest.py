@@ -33,6 +33,8 @@ from policyqa.index.sparse import build_bm25_from_tokens, save_bm25, vocabulary
 from tqdm import tqdm
 
 log = logging.getLogger(__name__)
+# The sample corpus shipped with the package (the repo's corpus/ folder in a checkout).
+SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 PARSER_VERSION = "5"  # bump when parsing/chunking changes so every document is rebuilt
 
 
@@ -105,6 +107,17 @@ def config_fingerprint(settings: Settings) -> dict:
     }
 
 
+def resolve_corpus(settings: Settings) -> Path:
+    """The configured corpus folder; when it is the default ``corpus`` and the working directory has none
+    (an installed package run from elsewhere), the packaged sample corpus, with a log line saying so."""
+    configured = settings.index.corpus_dir
+    default = type(settings.index).model_fields["corpus_dir"].default
+    if not configured.is_dir() and configured == default and SAMPLE_CORPUS.is_dir():
+        log.warning("no %s/ folder here; using the packaged sample corpus %s", configured, SAMPLE_CORPUS)
+        return SAMPLE_CORPUS
+    return configured
+
+
 def _read_corpus(corpus_dir: Path, skipped: list[SkippedFile], max_bytes: float = float("inf")) -> list[_Doc]:
     docs: list[_Doc] = []
     seen_ids: dict[str, str] = {}
@@ -160,7 +173,7 @@ def ingest(
     ``on_progress(stage, done, total)`` is called as paragraphs are embedded (for a UI's progress).
     """
     started = time.perf_counter()
-    corpus_dir = corpus_dir or settings.index.corpus_dir
+    corpus_dir = corpus_dir or resolve_corpus(settings)
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
     skipped: list[SkippedFile] = []

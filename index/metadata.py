@@ -37,7 +37,9 @@ _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _NOTICE_TITLE = re.compile(r"关于印发《?(?P<title>.+?)》?的通知")
 _TITLE_WORDS = ("规划", "方案", "办法", "意见", "通知", "条例", "规定", "计划", "纲要", "细则", "决定")
 _REGION = re.compile(r"^(?P<region>[\u4e00-\u9fff]{2,9}?(?:自治区|自治州|省|市|县|区|州|盟|旗))")
-_ISSUER = re.compile(r"^(?P<issuer>[\u4e00-\u9fff]{2,30}(?:人民政府|办公厅|办公室|委员会|局|厅))(?:文件)?$")
+_ISSUER_END = r"(?:人民政府|办公厅|办公室|委员会|局|厅|部|国务院)"
+_ISSUER = re.compile(rf"^(?P<issuer>[\u4e00-\u9fff]{{2,30}}{_ISSUER_END})(?:文件)?$")
+_TITLE_ISSUER = re.compile(rf"^(?P<issuer>[\u4e00-\u9fff、]{{2,40}}?{_ISSUER_END})关于")
 
 
 @dataclass
@@ -189,6 +191,8 @@ def derive_meta(raw_text: str) -> dict[str, str]:
         if m := _ISSUER.match(line.replace(" ", "")):
             out["issuer"] = m.group("issuer")
             break
+    if "issuer" not in out and title and (m := _TITLE_ISSUER.match(title)):
+        out["issuer"] = m.group("issuer")
     return {k: v for k, v in out.items() if v}
 
 
