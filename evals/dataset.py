@@ -38,6 +38,7 @@ class EvalItem:
     history: list[dict] = field(default_factory=list)
     mode: str = "answer"
     doc: str | None = None
+    slice: str = ""  # a named subset, e.g. other-kinds (documents other than the bundled plans)
 
     @property
     def gold_ids(self) -> set[str]:
@@ -81,6 +82,7 @@ def read_items(path: Path = DEFAULT_SET) -> list[EvalItem]:
                 history=list(raw.get("history", [])),
                 mode=raw.get("mode", "answer"),
                 doc=raw.get("doc"),
+                slice=raw.get("slice", ""),
             )
         )
     if errors:

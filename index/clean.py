@@ -40,6 +40,8 @@ _METADATA_LABELS = {
     "主题分类": "topic",
     "索引号": "index_number",
 }
+_RELATED_LINKS = re.compile(r"^[【\[]?\s*相关(?:链接|文件|阅读|新闻)[:：]?\s*[】\]]?$")
+_KEPT_LABELS = {"索引号", "主题分类", "发文机关", "发文字号", "成文日期", "发布日期", "发布机构"}
 # Buttons and widgets: a line made only of these (and brackets, separators, spaces) is furniture.
 _BUTTONS = re.compile(
     r"点击下载[^。]*|下载附件[^。]*|附件下载[^。]*|打印本页|打印此页|打印|关闭窗口|关闭本页|关闭|返回顶部|"
@@ -107,15 +109,44 @@ def page_fields(line: str) -> dict[str, str]:
 
 
 def _drop_furniture(lines: list[str], report: CleanReport) -> list[str]:
+    """Furniture lines go; lines that only print the document's metadata (发文字号：…, 成文日期：…) are read
+    into ``page_metadata`` and kept as text (tabs become spaces), since people ask about them. The
+    titles listed under 相关链接 go with it."""
     kept = []
+    in_links = False
     for line in lines:
+        stripped = line.strip()
+        if in_links and stripped and _is_link_title(stripped):
+            report.removed_lines.append(("related link", stripped))
+            continue
+        in_links = bool(_RELATED_LINKS.match(stripped)) or (in_links and not stripped)
         if is_furniture(line):
-            for key, value in page_fields(line).items():
+            fields = page_fields(line)
+            for key, value in fields.items():
                 report.page_metadata.setdefault(key, value)
+            labels = {m.group(1) for m in _PAGE_FIELD.finditer(line)}
+            if labels and labels <= _KEPT_LABELS:
+                kept.append(re.sub(r"[\t ]+", "  ", line.strip()))
+                continue
             report.removed_lines.append(("page furniture", line.strip()))
             continue
         kept.append(line)
     return kept
+
+
+def _leads(line: str, following: str) -> bool:
+    """Is ``line`` a heading that ``following`` repeats at its start (a heading pasted twice)?"""
+    heading = match_heading(following.strip())
+    return match_heading(line.strip()) is not None or (heading is not None and heading.inline)
+
+
+def _is_link_title(line: str) -> bool:
+    return (
+        len(line) <= 60
+        and not line.endswith(("。", "；", "：", ":"))
+        and not re.search(r"[，。；]", line)
+        and match_heading(line) is None
+    )
 
 
 def _drop_repeats(paragraphs: list[str], report: CleanReport) -> list[str]:
@@ -127,6 +158,12 @@ def _drop_repeats(paragraphs: list[str], report: CleanReport) -> list[str]:
     i = 0
     while i < len(paragraphs):
         key = keys[i]
+        if i + 1 < len(keys) and keys[i + 1].startswith(key) and _leads(paragraphs[i], paragraphs[i + 1]):
+            # "（二）鼓励企业吸纳就业。" on its own, then again leading its paragraph: one heading
+            report.repeated += 1
+            report.removed_lines.append(("repeated", paragraphs[i][:40]))
+            i += 1
+            continue
         j = first_at.get(key)
         if j is not None and not _is_table_line(paragraphs[i]):
             run = 0
@@ -175,7 +212,12 @@ def _is_table_line(line: str) -> bool:
 def _starts_block(line: str) -> bool:
     """True when a line cannot be the continuation of a broken paragraph."""
     stripped = line.strip()
-    return _is_table_line(line) or match_heading(stripped) is not None or stripped.startswith(_BULLET_START)
+    return (
+        _is_table_line(line)
+        or match_heading(stripped) is not None
+        or stripped.startswith(_BULLET_START)
+        or _PAGE_LINE.match(stripped) is not None
+    )
 
 
 def _is_broken(line: str) -> bool:
@@ -184,6 +226,7 @@ def _is_broken(line: str) -> bool:
     return (
         not _is_table_line(line)
         and match_heading(stripped) is None
+        and _PAGE_LINE.match(stripped) is None
         and not stripped.endswith(_COMPLETE_END)
         and _BODY_PUNCT.search(stripped) is not None
     )

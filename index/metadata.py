@@ -200,6 +200,17 @@ def _derive_title(head: list[str]) -> str:
     for line in head:
         if m := _NOTICE_TITLE.search(line.replace(" ", "")):
             return m.group("title")
+    for line in head:  # a title line of its own: 国务院办公厅关于…的意见
+        compact = line.replace(" ", "").replace("\u3000", "")
+        if (
+            len(compact) <= 80
+            and "关于" in compact
+            and not re.search(r"[，。；,;：:]", compact)
+            and kind_of(compact)
+            and not compact.startswith(("印发", "转发"))
+            and "印发《" not in compact
+        ):
+            return re.sub(r"\s+", " ", line.strip())
     for line in head:
         compact = line.replace(" ", "")
         if (
