@@ -110,7 +110,7 @@ def page_fields(line: str) -> dict[str, str]:
 
 def _drop_furniture(lines: list[str], report: CleanReport) -> list[str]:
     """Furniture lines go; lines that only print the document's metadata (发文字号：…, 成文日期：…) are read
-    into ``page_metadata`` and kept as text (tabs become spaces), since people ask about them. The
+    into ``page_metadata`` and kept as text (fields separated by ；), since people ask about them. The
     titles listed under 相关链接 go with it."""
     kept = []
     in_links = False
@@ -126,7 +126,7 @@ def _drop_furniture(lines: list[str], report: CleanReport) -> list[str]:
                 report.page_metadata.setdefault(key, value)
             labels = {m.group(1) for m in _PAGE_FIELD.finditer(line)}
             if labels and labels <= _KEPT_LABELS:
-                kept.append(re.sub(r"[\t ]+", "  ", line.strip()))
+                kept.append(re.sub(r"[\t \u3000]+", "；", line.strip()))
                 continue
             report.removed_lines.append(("page furniture", line.strip()))
             continue

@@ -18,6 +18,7 @@ from policyqa.index.parse import parse_document
 from policyqa.index.table import TableRow
 
 WEB_COPY = REPO / "tests" / "data" / "web_copy"
+OTHER_KINDS = REPO / "tests" / "data" / "other_kinds"
 NOTICE = "provincial-notice-web-copy"
 OPINION = "national-opinion-release"
 
@@ -30,7 +31,6 @@ def test_web_furniture_is_removed_anywhere_and_page_metadata_is_read():
     text, report = clean_text(_read(NOTICE))
     for furniture in (
         "首页",
-        "索引号",
         "发布时间",
         "来源",
         "字体",
@@ -42,6 +42,9 @@ def test_web_furniture_is_removed_anywhere_and_page_metadata_is_read():
         "责任编辑",
     ):
         assert furniture not in text, furniture
+    # lines that only print the document's metadata stay as text (people ask for the 文号), one field each
+    assert "索引号：430000-0123-2024-00045；主题分类：劳动、人事、监察" in text.split("\n")
+    assert "发文字号：湘人社规〔2024〕3号；发布日期：2024-03-05" in text.split("\n")
     assert report.page_metadata == {
         "index_number": "430000-0123-2024-00045",
         "topic": "劳动、人事、监察",
@@ -199,32 +202,50 @@ def test_one_bad_document_is_skipped_and_the_rest_indexed(tmp_path, isolated_dat
 
 @pytest.mark.slow
 def test_other_kinds_in_an_empty_corpus_answer_without_unknown_fields(tmp_path, isolated_data_dir):
+    """The two documents of tests/data/other_kinds (also the eval slice's corpus) in an empty corpus."""
     from policyqa.assistant.pipeline import PolicyAssistant
 
-    corpus = tmp_path / "corpus"
-    shutil.copytree(WEB_COPY, corpus)
-    settings = make_settings(isolated_data_dir, corpus)
+    settings = make_settings(isolated_data_dir, OTHER_KINDS)
     summary = ingest(settings, progress=False)
     assert summary.documents == 2 and not summary.skipped
     assistant = PolicyAssistant.from_settings(settings)
     metas = {d["doc_id"]: d for d in assistant.documents()}
-    assert (metas[NOTICE]["kind"], metas[OPINION]["kind"]) == ("通知", "意见")
-    assert (metas[NOTICE]["level"], metas[OPINION]["level"]) == ("provincial", "national")
+    notice, opinion = metas["notice-web-copy"], metas["opinion-news-release"]
+    assert (notice["kind"], notice["level"], opinion["kind"], opinion["level"]) == (
+        "通知",
+        "provincial",
+        "意见",
+        "national",
+    )
+    assert (notice["doc_number"], notice["date"], notice["published"], notice["issuer"]) == (
+        "湘人社发〔2026〕12号",
+        "2026-03-09",
+        "2026-03-12",
+        "湖南省人力资源和社会保障厅",
+    )
+    assert (opinion["title"], opinion["doc_number"], opinion["date"]) == (
+        "国务院办公厅关于进一步加强劳动者权益保障的意见",
+        "",
+        "2026-04-10",
+    )
+    texts = [p.text for p in assistant.snapshot.paragraphs]
+    assert sum("按每人1500元标准给予一次性扩岗补助" in t for t in texts) == 1  # the body pasted twice
+    assert sum(t.startswith("对离校未就业高校毕业生，提供至少1次政策宣介") for t in texts) == 1
+    assert not any(w in t for t in texts for w in ("责任编辑", "扫一扫", "浏览次数", "字体：大", "首页 >"))
 
-    answer = assistant.ask("长沙的灵活就业人员能在就业地参加养老保险吗？")
+    answer = assistant.ask("长沙一家工厂说让工人“自愿加班”，每个月加班60多个小时，意见里对加班有什么要求？")
     assert not answer.refused, answer.diagnostics
-    assert answer.citations[0].doc_id == OPINION
+    assert answer.citations[0].doc_id == "opinion-news-release"
+    assert "每月不得超过36小时" in answer.text
+    assert "据《国务院办公厅关于进一步加强劳动者权益保障的意见》（2026-04-10）：" in answer.text
     assert "文号未知" not in answer.text and "规划" not in answer.text
     assert "意见提出的是工作要求" in answer.text
-    assert "据《关于促进灵活就业人员参加社会保险的指导意见》：" in answer.text
+    assert answer.citations[0].number_and_date == "（2026-04-10）"
 
-    notice = assistant.ask("技能人才评价结果公示期不少于几个工作日？")
-    assert (
-        "据《湖南省人力资源和社会保障厅关于做好2024年技能人才评价工作的通知》（湘人社规〔2024〕3号，2024-03-01）"
-        in (notice.text)
-    )
-    assert "5个工作日" in notice.text
-    assert len([p for p in assistant.snapshot.paragraphs if "15万人以上" in p.text]) == 1
+    subsidy = assistant.ask("我是长沙一家软件公司的HR，招了离校一年还没就业的大学生，企业能拿多少扩岗补助？")
+    assert not subsidy.refused and "1500元" in subsidy.text
+    assert "（湘人社发〔2026〕12号，2026-03-09）" in subsidy.text
+    assert "通知提出的是工作要求和措施" in subsidy.text
 
 
 def test_profile_folder_by_path_changes_the_thesaurus(tmp_path):
