@@ -217,7 +217,13 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
     from policyqa.evals.bench import render, run
 
-    report = run(quick=args.quick)
+    if args.scale:
+        from policyqa.evals.bench import run_scale
+
+        sizes = [int(n) for n in args.scale.split(",")]
+        report = run_scale(sizes, args.modes.split(","))
+    else:
+        report = run(quick=args.quick)
     print(render(report))
     out = Path(args.json) if args.json else settings.data_dir / "bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -277,6 +283,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help=cmd_bench.__doc__, description=cmd_bench.__doc__)
     p.add_argument("--quick", action="store_true", help="reduced run (under two minutes) for smoke tests")
     p.add_argument("--json", help="where to write the JSON report (default <data_dir>/bench.json)")
+    p.add_argument("--scale", help="only the scale benchmark at these sizes, e.g. 300 or 20,100,300")
+    p.add_argument(
+        "--modes", default="embedded", help="stores for --scale: embedded, server or embedded,server"
+    )
     p.set_defaults(func=cmd_bench)
     return parser
 

@@ -153,7 +153,7 @@ class PolicyAssistant:
         turns = normalise_history(history)
 
         t = time.perf_counter()
-        rewritten = self._condense(text, turns, notices)
+        rewritten = self._condense(text, turns)
         timings["condense"] = _ms(t)
 
         t = time.perf_counter()
@@ -269,7 +269,7 @@ class PolicyAssistant:
             notices.append("重排序服务暂不可用，已使用默认排序。")
             return hits
 
-    def _condense(self, question: str, turns: list[Turn], notices: list[str]) -> str:
+    def _condense(self, question: str, turns: list[Turn]) -> str:
         if not any(t.role == "user" for t in turns):
             return question
         if self.llm is not None:
