@@ -307,8 +307,8 @@ def _embed_all(
                     cache.put_many(chunk, vectors)
                     cached.update({cache.key(t): v for t, v in zip(chunk, vectors, strict=True)})
                     bar.update(len(chunk))
-                    if on_progress is not None:
-                        on_progress("embed", bar.n, len(missing))
+                    if on_progress is not None:  # not bar.n: a disabled bar does not count
+                        on_progress("embed", i + len(chunk), len(missing))
         return [cached[cache.key(t)] for t in texts]
     finally:
         cache.close()
