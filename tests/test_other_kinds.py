@@ -294,3 +294,11 @@ def test_settings_override_the_profile_thresholds(isolated_data_dir, monkeypatch
     settings = make_settings(isolated_data_dir, Path("corpus"))
     assert refusal_thresholds(settings).refuse_min_dense == 0.8
     assert refusal_thresholds(settings).refuse_min_coverage == 0.5
+
+
+def test_an_unknown_profile_is_one_clear_error(monkeypatch, capsys):
+    monkeypatch.setenv("ASSISTANT_PROFILE", "/nonexistent/profile")
+    assert cli_main(["config"]) == 2
+    err = capsys.readouterr().err
+    assert "profile not found: /nonexistent/profile (bundled: renshe; or give a folder path)" in err
+    assert "Traceback" not in err
