@@ -139,6 +139,10 @@ def place_names(text: str, profile: Profile | None = None) -> list[str]:
     return vocabulary(profile).place_names(text)
 
 
+def expand_query(text: str, profile: Profile | None = None) -> tuple[str, set[str]]:
+    return vocabulary(profile).expand_query(text)
+
+
 def build_bm25_from_tokens(token_lists: list[list[str]]) -> bm25s.BM25:
     retriever = bm25s.BM25()
     retriever.index([tokens or ["∅"] for tokens in token_lists], show_progress=False)
