@@ -25,6 +25,12 @@ class Citation:
     kind: str = "paragraph"
     highlight: list[str] = field(default_factory=list)  # sentences of `text` the answer relies on
 
+    @property
+    def number_and_date(self) -> str:
+        """'（长政办发〔2021〕73号，2021-12-31）'; a missing field is left out, never shown as unknown."""
+        known = [x for x in (self.doc_number, self.doc_date) if x]
+        return f"（{'，'.join(known)}）" if known else ""
+
 
 @dataclass
 class RetrievedParagraph:

@@ -19,6 +19,7 @@ from policyqa.assistant.answer import Answer
 from policyqa.assistant.condense import Turn
 from policyqa.assistant.feedback import append_feedback
 from policyqa.assistant.pipeline import PolicyAssistant, QuestionError
+from policyqa.core.profile import ui_examples
 from policyqa.core.settings import Settings
 from policyqa.core.text import CITATION_MARK, strip_marks
 
@@ -195,12 +196,27 @@ class AssistantHolder:
 
     def _progress(self, stage: str, done: int, total: int) -> None:
         self.status = f"正在建立索引：已处理 {done}/{total} 个段落……"
+        step = max(total // 10, 1)
+        if done == total or done // step != (done - self._last_logged) // step:
+            log.info("building the index: %d/%d paragraphs embedded", done, total)
+        self._last_logged = done
 
     def _load(self) -> None:
         from policyqa.index.ingest import NothingToIndex, ingest
 
+        self._last_logged = 0
+        log.info("checking the index against the corpus in the background (the page shows progress)…")
         try:
-            ingest(self.settings, progress=False, on_progress=self._progress)
+            summary = ingest(self.settings, progress=False, on_progress=self._progress)
+            if summary.changed:
+                log.info(
+                    "index built: %d documents, %d units in %.0f s",
+                    summary.documents,
+                    summary.paragraphs + summary.table_rows + summary.notes + summary.outlines,
+                    summary.seconds,
+                )
+            for skipped in summary.skipped:
+                log.warning("skipped %s: %s", skipped.path, skipped.reason)
         except NothingToIndex:
             self.status = "文件夹中没有可索引的文件，使用已有索引。"
         except (
@@ -213,6 +229,7 @@ class AssistantHolder:
             assistant.warm_up()
             self.assistant = assistant
             self.status = "就绪"
+            log.info("ready: answering questions (%d documents indexed)", len(assistant.snapshot.documents))
         except Exception as exc:
             log.exception("cannot open the index")
             self.error = f"无法打开索引：{exc.__class__.__name__}。请检查 corpus 文件夹后重启。"
@@ -396,7 +413,9 @@ def build_ui(holder: AssistantHolder, settings: Settings):
                 with gr.Row():
                     send = gr.Button("发送", variant="primary", elem_id="send")
                     clear = gr.Button("新对话", elem_id="new-chat")
-                gr.Examples(examples=[[q] for q in settings.ui.examples], inputs=[question], label="示例问题")
+                gr.Examples(
+                    examples=[[q] for q in ui_examples(settings)], inputs=[question], label="示例问题"
+                )
                 draft = gr.Textbox(
                     label="答复草稿（起草答复模式，已去除引用标记，可一键复制）",
                     lines=6,

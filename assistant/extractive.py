@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from policyqa.assistant import select as selection
 from policyqa.assistant.prompts import render
 from policyqa.assistant.query import QueryInfo, place_aliases
-from policyqa.assistant.reply import reply_wording
+from policyqa.assistant.reply import ReplyWording, reply_wording
 from policyqa.assistant.slots import QuestionWords, Slots
 from policyqa.core.text import CITATION_MARK, fold, protect_brackets, split_sentences
 from policyqa.index.chunk import Paragraph
+from policyqa.index.metadata import kind_info
 from policyqa.index.sparse import tokenize
 
 _QUESTION_WORDS = set(
@@ -176,13 +177,16 @@ def plan_answer(
     words: QuestionWords | None = None,
     periods: dict | None = None,
     df=None,
+    thesaurus: dict[str, str] | None = None,
 ) -> ExtractivePlan:
     """Choose the sentences (and the slot-matched lead) an extractive answer should quote."""
     plan = _plan_sentences(evidence, terms, info)
     if not evidence or slots is None or words is None:
         return plan
     periods = periods or {}
-    cands = selection.candidates(evidence, _topic_terms(terms, df), words, _alternatives(info))
+    cands = selection.candidates(
+        evidence, _topic_terms(terms, df), words, _alternatives(info, thesaurus or {})
+    )
     wants_figure = (slots.figure or info.numeric) and not info.listing and not slots.metadata
     if info.compare and wants_figure:
         plan.leads = _per_document_leads(cands, slots, periods, evidence)
@@ -211,13 +215,11 @@ def plan_answer(
     return plan
 
 
-def _alternatives(info: QueryInfo) -> dict[str, set[str]]:
-    """Canonical term → the colloquial words of the question it stands for (社会保险 → {社保})."""
-    from policyqa.index.sparse import synonyms
-
+def _alternatives(info: QueryInfo, thesaurus: dict[str, str]) -> dict[str, set[str]]:
+    """Official term → the everyday words of the question it stands for (社会保险 → {社保})."""
     out: dict[str, set[str]] = {}
     for variant in info.synonym_variants:
-        out.setdefault(synonyms().get(variant, variant), set()).add(variant)
+        out.setdefault(thesaurus.get(variant, variant), set()).add(variant)
     return out
 
 
@@ -364,10 +366,9 @@ class RenderedAnswer:
 
 
 def kind_caveat(docs: list[dict]) -> str:
-    """What the quoted figures are, by the kind of document they come from."""
-    if any(selection.DocPeriod.of(d).is_plan for d in docs):
-        return "规划中的数字是编制时的情况或规划期目标，办理具体业务请以现行政策为准。"
-    return "以上内容摘自文件原文，办理具体业务请以现行政策为准。"
+    """What the quoted text is, by the kind of the (first) document it comes from (index/kinds.toml)."""
+    kinds = [d.get("kind", "") for d in docs]
+    return kind_info(kinds[0] if kinds else "").caveat
 
 
 def _numbering(plan: ExtractivePlan) -> list[Evidence]:
@@ -390,7 +391,7 @@ def _quoted_text(ev: Evidence, quoted: list[ScoredSentence]) -> str:
     return text
 
 
-def render_answer(plan: ExtractivePlan, mode: str, channel: str = "neutral") -> RenderedAnswer:
+def render_answer(plan: ExtractivePlan, mode: str, wording: ReplyWording | None = None) -> RenderedAnswer:
     """Lay the chosen sentences out by document, numbering paragraphs in order of first use."""
     order = _numbering(plan)
     number = {ev.paragraph.id: n for n, ev in enumerate(order, start=1)}
@@ -410,7 +411,7 @@ def render_answer(plan: ExtractivePlan, mode: str, channel: str = "neutral") -> 
     lead_lines = [f"{protect_brackets(text)}[{number[ev.paragraph.id]}]" for text, ev in leads]
     caveat = kind_caveat([ev.doc for ev in order])
     if mode == "reply":
-        return _render_reply(plan, order, number, highlights, leads, groups, channel)
+        return _render_reply(plan, order, number, highlights, leads, groups, wording or reply_wording())
     text = render(
         "extractive_answer",
         lead="\n".join(lead_lines),
@@ -423,8 +424,10 @@ def render_answer(plan: ExtractivePlan, mode: str, channel: str = "neutral") -> 
 
 
 def _group(ev: Evidence) -> dict:
+    title = ev.doc.get("title", ev.paragraph.doc_id)
     return {
-        "title": ev.doc.get("title", ev.paragraph.doc_id),
+        "title": title,
+        "source": kind_info(ev.doc.get("kind", "")).source_line(title),
         "doc_number": ev.doc.get("doc_number", ""),
         "date": ev.doc.get("date", ""),
         "lines": [],
@@ -465,10 +468,9 @@ def table_row_sentence(p: Paragraph) -> str:
     return f"{indicator}{'、'.join(parts)}" if parts else indicator
 
 
-def _render_reply(plan, order, number, highlights, leads, groups, channel) -> RenderedAnswer:
+def _render_reply(plan, order, number, highlights, leads, groups, wording: ReplyWording) -> RenderedAnswer:
     """A draft a hotline operator can send: the answer in one plain sentence with its source, at most
     two supporting sentences, where to handle the business. Markers stay in the answer view only."""
-    wording = reply_wording(channel)
     first_doc = order[0].doc if order else {}
     source = f"根据《{first_doc.get('title', '')}》" if first_doc.get("title") else "根据相关文件"
     lines: list[str] = []
@@ -524,7 +526,7 @@ def draft_of(text: str) -> str:
 
 
 def render_not_stated(
-    phrase: str, related: list, periods: dict, mode: str, words, channel: str = "neutral"
+    phrase: str, related: list, periods: dict, mode: str, wording: ReplyWording | None = None
 ) -> RenderedAnswer:
     """文件未载明…, then the nearest figures as clearly labelled related information, each cited."""
     order: list[Evidence] = []
@@ -539,7 +541,7 @@ def render_not_stated(
     lines = list(dict.fromkeys(lines))
     highlights = {ev.paragraph.id: [c.sentence for c in related if c.evidence is ev] for ev in order}
     if mode == "reply":
-        wording = reply_wording(channel)
+        wording = wording or reply_wording()
         parts = [f"{wording.greeting}经查询，所提供的政策文件未载明{phrase}。"]
         if lines:
             parts.append(

@@ -26,10 +26,11 @@ from policyqa.assistant.refusal import Reason, RefusalFeatures, Thresholds, deci
 from policyqa.assistant.retrieve import HybridRetriever
 from policyqa.assistant.select import DocPeriod, doc_period_covers
 from policyqa.assistant.slots import Slots, load_question_words, read_slots
+from policyqa.core.profile import profile_of, refusal_thresholds
 from policyqa.core.settings import Settings
 from policyqa.core.text import CITATION_MARK, protect_brackets, split_sentences, strip_marks
 from policyqa.index.embed import build_embedder
-from policyqa.index.sparse import expand_query
+from policyqa.index.sparse import vocabulary
 from policyqa.index.store import IndexMissing, IndexSnapshot, open_index
 
 log = logging.getLogger(__name__)
@@ -83,10 +84,12 @@ class PolicyAssistant:
     def __init__(self, settings: Settings, snapshot: IndexSnapshot, llm=None):
         self.settings = settings
         self.snapshot = snapshot
+        self.profile = profile_of(settings)
+        self.vocab = vocabulary(self.profile)
         self.embedder = build_embedder(settings.embed, settings.index.embed_batch_size)
         self.terms = TermWeights(snapshot.paragraphs, snapshot.term_df)
         self.llm = llm
-        self.words = load_question_words()
+        self.words = load_question_words(self.profile.folder)
         self.periods = {d: DocPeriod.of(e["meta"]) for d, e in snapshot.documents.items()}
         self.regions = frozenset(e["meta"].get("region", "") for e in snapshot.documents.values()) - {""}
         self.reranker = None
@@ -120,11 +123,15 @@ class PolicyAssistant:
 
     def warm_up(self) -> None:
         """Load the lazily-initialised parts (jieba dictionaries, the embedder) before the first user asks."""
-        from policyqa.index.sparse import place_names, tokenize
-
-        tokenize("预热")
-        place_names("长沙")
+        self.vocab.tokenize("预热")
+        self.vocab.place_names("预热")
         self.embedder.get_query_embedding("预热")
+
+    @property
+    def reply_wording(self):
+        from policyqa.assistant.reply import reply_wording
+
+        return reply_wording(self.settings.answer.reply_channel, self.profile.folder)
 
     @property
     def backend_name(self) -> str:
@@ -160,7 +167,7 @@ class PolicyAssistant:
         turns = normalise_history(history)
 
         t = time.perf_counter()
-        rewritten = self._condense(text, turns, notices)
+        rewritten = self._condense(text, turns)
         timings["condense"] = _ms(t)
 
         slots = read_slots(rewritten, self.words, near=self.regions)
@@ -188,7 +195,9 @@ class PolicyAssistant:
             expanded, info.places, skip=info.synonym_variants | self._slot_words(slots)
         )
         present = {t: w for t, w in terms.items() if self.terms.df.get(t, 0) > 0} or terms
-        plan = plan_answer(evidence, present, info, slots, self.words, self.periods, self.terms.df)
+        plan = plan_answer(
+            evidence, present, info, slots, self.words, self.periods, self.terms.df, self.profile.thesaurus
+        )
         features = self._refusal_features(plan, hits[: self.settings.retrieval.top_k], info, terms, slots)
         reason = decide(features, self._thresholds())
         answer.diagnostics = features.to_dict() | {"refusal_reason": reason.value, "slots": slots.describe()}
@@ -229,10 +238,10 @@ class PolicyAssistant:
     def _retrieve(self, question: str, doc: str | None, slots: Slots | None = None):
         """Read the question, then run the hybrid retriever: (QueryInfo, expanded question, fused hits)."""
         r = self.settings.retrieval
-        info = analyse(question, self.snapshot.documents)
+        info = analyse(question, self.snapshot.documents, self.vocab)
         if slots is not None:
             self._scope_sub_places(info, slots)
-        expanded, info.synonym_variants = expand_query(question)
+        expanded, info.synonym_variants = self.vocab.expand_query(question)
         if not r.query_rules:  # plain retrieval, for comparisons: the question's words and nothing more
             info.places, info.doc_ids, info.section_refs, info.foreign_places = [], [], [], []
             info.structure = info.compare = False
@@ -246,6 +255,7 @@ class PolicyAssistant:
             use_dense=r.mode != "sparse",
             use_sparse=r.mode != "dense",
             named_sections=r.query_rules,
+            vocab=self.vocab,
         )
         return info, expanded, retriever.retrieve(self._retrieval_query(expanded, info))
 
@@ -288,7 +298,7 @@ class PolicyAssistant:
             notices.append("重排序服务暂不可用，已使用默认排序。")
             return hits
 
-    def _condense(self, question: str, turns: list[Turn], notices: list[str]) -> str:
+    def _condense(self, question: str, turns: list[Turn]) -> str:
         if not any(t.role == "user" for t in turns):
             return question
         if self.llm is not None:
@@ -313,7 +323,8 @@ class PolicyAssistant:
         return query.strip() or question
 
     def _thresholds(self) -> Thresholds:
-        r = self.settings.retrieval
+        """The profile's calibrated thresholds for the embedding model in use."""
+        r = refusal_thresholds(self.settings)
         return Thresholds(r.refuse_min_coverage, r.refuse_min_dense, r.refuse_absent_share)
 
     def _slot_words(self, slots: Slots) -> set[str]:
@@ -435,13 +446,19 @@ class PolicyAssistant:
             asked = self._asked(slots, features)
             phrase = not_stated_phrase(reason, features, asked)
             related = plan.selection.related if plan is not None and plan.selection else []
-            channel = self.settings.answer.reply_channel
-            rendered = render_not_stated(phrase, related, self.periods, mode, self.words, channel)
+            rendered = render_not_stated(phrase, related, self.periods, mode, self.reply_wording)
             answer.text = rendered.text
             answer.draft = rendered.draft
             answer.citations = self._citations(rendered.cited, rendered.highlights)
             return
-        answer.text = render("refusal", mode=mode, refusal=REFUSAL, suggestions=answer.suggestions)
+        wording = self.reply_wording
+        answer.text = render(
+            "refusal",
+            mode=mode,
+            refusal=REFUSAL,
+            suggestions=answer.suggestions,
+            closing=wording.not_stated_closing + wording.thanks,
+        )
 
     @staticmethod
     def _asked_words(slots: Slots | None) -> str:
@@ -478,11 +495,15 @@ class PolicyAssistant:
         period_text = ""
         if slots.period == "target":
             names = {p.name for p in self.periods.values() if p.name}
-            period_text = f"“{'、'.join(sorted(names))}”时期的目标" if names else "规划目标"
+            period_text = f"“{'、'.join(sorted(names))}”时期的目标数值" if names else "规划目标数值"
         elif slots.period == "past":
-            period_text = "已完成的情况"
+            period_text = "已完成的数值"
+        elif slots.period == "now":
+            period_text = "目前的数值"
+        elif slots.years:
+            period_text = "、".join(f"{y}年" for y in slots.years) + "的数值"
         elif slots.plan_names:
-            period_text = f"“{'、'.join(slots.plan_names)}”时期"
+            period_text = f"“{'、'.join(slots.plan_names)}”时期的数值"
         regions = [e["meta"].get("region", "") for e in self.snapshot.documents.values()]
         return {"place": place, "period_text": period_text, "coverage": "、".join(r for r in regions if r)}
 
@@ -513,7 +534,7 @@ class PolicyAssistant:
         return out
 
     def _extractive(self, answer: Answer, plan, mode: str, timings, t0):
-        rendered = render_answer(plan, mode, self.settings.answer.reply_channel)
+        rendered = render_answer(plan, mode, self.reply_wording)
         answer.text = rendered.text
         answer.draft = rendered.draft
         answer.citations = self._citations(rendered.cited, rendered.highlights)

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from policyqa.index.headings import CN_NUM
-from policyqa.index.sparse import place_names
+from policyqa.index.sparse import Vocabulary, vocabulary
 
 _YEAR = re.compile(r"(?<!\d)(19|20)\d{2}(?=年|\b|$)")
 _NUMERIC_INTENT = re.compile(
@@ -51,8 +51,13 @@ def place_aliases(region: str) -> list[str]:
     return aliases
 
 
-def analyse(question: str, documents: dict[str, dict]) -> QueryInfo:
-    """Read places (mapped to documents), years, section references and intent from a question."""
+def analyse(question: str, documents: dict[str, dict], vocab: Vocabulary | None = None) -> QueryInfo:
+    """Read places (mapped to documents), years, section references and intent from a question.
+
+    A named place is covered by the documents of that place and by national documents (and provincial
+    ones of its province, when the profile's places.toml lists it): those are the documents searched.
+    """
+    vocab = vocab or vocabulary()
     info = QueryInfo(text=question)
     for doc_id, entry in documents.items():
         region = entry.get("meta", {}).get("region", "")
@@ -75,10 +80,47 @@ def analyse(question: str, documents: dict[str, dict]) -> QueryInfo:
         for entry in documents.values()
         for alias in place_aliases(entry.get("meta", {}).get("region", "") or "-")
     }
-    info.foreign_places = [
-        p for p in place_names(question) if p not in known and p.removesuffix("市") not in known
-    ]
+    named = [p for p in vocab.place_names(question) if p not in known and p.removesuffix("市") not in known]
+    wider = _wider_documents(documents, info.places + named, vocab.profile.provinces)
+    if wider:  # national/provincial documents apply to the places named: not foreign, and searched
+        info.doc_ids += [d for d in wider if d not in info.doc_ids]
+        named = [p for p in named if not _covered(p, documents, wider, vocab.profile.provinces)]
+    info.foreign_places = named
     return info
+
+
+def _wider_documents(
+    documents: dict[str, dict], places: list[str], provinces: dict[str, list[str]]
+) -> list[str]:
+    """Documents whose level makes them apply to the named places: national ones always, provincial ones
+    when every named place lies in their province (per the profile's places.toml)."""
+    if not places:
+        return []
+    out = []
+    for doc_id, entry in documents.items():
+        meta = entry.get("meta", {})
+        if (
+            meta.get("level") == "national"
+            or meta.get("level") == "provincial"
+            and all(_in_province(p, meta.get("region", ""), provinces) for p in places)
+        ):
+            out.append(doc_id)
+    return out
+
+
+def _covered(place: str, documents: dict[str, dict], wider: list[str], provinces) -> bool:
+    return any(
+        documents[d].get("meta", {}).get("level") == "national"
+        or _in_province(place, documents[d].get("meta", {}).get("region", ""), provinces)
+        for d in wider
+    )
+
+
+def _in_province(place: str, province: str, provinces: dict[str, list[str]]) -> bool:
+    if not province:
+        return False
+    members = provinces.get(province, [])
+    return any(alias in place or place in alias for member in members for alias in place_aliases(member))
 
 
 def normalise_section_ref(ref: str) -> str:

@@ -91,6 +91,6 @@ def not_stated_phrase(reason: Reason, f: RefusalFeatures, asked: dict) -> str:
         if f.slot_mismatch == "place":
             return f"{place}单独的相关数据" if place else "所问地区的相关数据"
         if f.slot_mismatch == "period":
-            return f"{place}{asked.get('period_text', '所问时期')}的相关数据"
+            return f"{place}{asked.get('period_text', '所问时期的数值')}"
         return "与问题直接对应的数据"
     return "相关内容"

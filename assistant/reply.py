@@ -1,7 +1,7 @@
-"""Wording of reply drafts for citizens: greeting, closing line, thanks for the channel.
+"""Wording of reply drafts for citizens: greeting, where to handle the business, thanks for the channel.
 
-The words are profile data (profiles/<name>/reply.toml); the channel (电话, 网络留言, or neutral) is a
-setting, because 12345 answers calls, web messages and app messages alike.
+The words are the profile's (``[reply]`` in profiles/<name>/profile.toml); the channel (电话, 网络留言,
+or neutral) is a setting, because 12345 answers calls, web messages and app messages alike.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-from policyqa.assistant.slots import DEFAULT_PROFILE, PROFILES_DIR
 
 CHANNELS = ("neutral", "phone", "web")
 
@@ -24,15 +22,17 @@ class ReplyWording:
     thanks: str
 
 
-@lru_cache(maxsize=8)
-def reply_wording(channel: str = "neutral", path: Path | None = None) -> ReplyWording:
-    path = path or PROFILES_DIR / DEFAULT_PROFILE / "reply.toml"
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    department = data.get("department", "相关部门")
-    thanks = data.get("thanks", {})
+@lru_cache(maxsize=16)
+def reply_wording(channel: str = "neutral", profile_folder: Path | None = None) -> ReplyWording:
+    from policyqa.core.profile import DEFAULT_PROFILE, PROFILES_DIR
+
+    folder = profile_folder or PROFILES_DIR / DEFAULT_PROFILE
+    reply = tomllib.loads((folder / "profile.toml").read_text(encoding="utf-8")).get("reply", {})
+    department = reply.get("department", "相关部门")
+    neutral = reply.get("closing", "感谢您的咨询！")
     return ReplyWording(
-        greeting=data.get("greeting", "您好！"),
-        closing=data.get("closing", "").format(department=department),
-        not_stated_closing=data.get("not_stated_closing", "").format(department=department),
-        thanks=thanks.get(channel, thanks.get("neutral", "")),
+        greeting=reply.get("greeting", "您好！"),
+        closing=f"如需办理具体业务，请咨询{department}。",
+        not_stated_closing=f"建议您咨询{department}获取准确信息。",
+        thanks=reply.get(f"thanks_{channel}", neutral) if channel != "neutral" else neutral,
     )

@@ -2,8 +2,8 @@
 
 ``HybridRetriever`` fuses the two rankings with reciprocal-rank fusion, then
 - restricts to the documents a question names (长沙…/湘潭…) or the UI's document filter;
-- for comparisons (两地/分别/… or two places named) retrieves per document and interleaves, so each
-  document is represented rather than only the closest one;
+- for comparisons (两地/分别/… or two places named) retrieves once with more candidates and
+  interleaves them by document, so each document is represented rather than only the closest one;
 - puts sections the question names (第五章, 专栏6, （一）) first, through their outline units.
 It is hand-written instead of QueryFusionRetriever because of those three rules, and because that
 class resolves a default LLM even when it never calls one.
@@ -24,7 +24,7 @@ from llama_index.core.vector_stores import FilterOperator, MetadataFilter, Metad
 from policyqa.assistant.query import QueryInfo, heading_matches_ref
 from policyqa.core.settings import RetrievalSettings
 from policyqa.index.chunk import Paragraph, section_id
-from policyqa.index.sparse import search_bm25
+from policyqa.index.sparse import Vocabulary, search_bm25
 from policyqa.index.store import IndexSnapshot
 
 
@@ -65,10 +65,13 @@ class DenseRetriever(BaseRetriever):
 class SparseRetriever(BaseRetriever):
     """jieba-tokenized BM25 (bm25s) over the same units."""
 
-    def __init__(self, snapshot: IndexSnapshot, k: int, doc_ids: Sequence[str] = ()):
+    def __init__(
+        self, snapshot: IndexSnapshot, k: int, doc_ids: Sequence[str] = (), vocab: Vocabulary | None = None
+    ):
         super().__init__()
         self._snapshot = snapshot
         self._k = k
+        self._vocab = vocab
         self._mask = None
         if doc_ids:
             wanted = set(doc_ids)
@@ -77,7 +80,9 @@ class SparseRetriever(BaseRetriever):
             )
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        hits = search_bm25(self._snapshot.bm25, query_bundle.query_str, self._k, weight_mask=self._mask)
+        hits = search_bm25(
+            self._snapshot.bm25, query_bundle.query_str, self._k, weight_mask=self._mask, vocab=self._vocab
+        )
         return [to_node(self._snapshot.paragraphs[i], s, sparse=s) for i, s in hits]
 
 
@@ -117,8 +122,10 @@ class HybridRetriever(BaseRetriever):
         use_dense: bool = True,
         use_sparse: bool = True,
         named_sections: bool = True,
+        vocab: Vocabulary | None = None,
     ):
         super().__init__()
+        self._vocab = vocab
         self._snapshot = snapshot
         self._embed = embed_model
         self._settings = settings
@@ -132,24 +139,28 @@ class HybridRetriever(BaseRetriever):
         else:
             self._scope = []
 
-    def _fused(self, query_bundle: QueryBundle, doc_ids: Sequence[str]) -> list[NodeWithScore]:
+    def _fused(
+        self, query_bundle: QueryBundle, doc_ids: Sequence[str], widen: int = 1
+    ) -> list[NodeWithScore]:
+        """Dense + BM25 over ``doc_ids`` (all documents when empty), ``widen`` times the usual candidates."""
         rankings: dict[str, list[NodeWithScore]] = {}
         if self._use["dense"]:
             rankings["dense"] = DenseRetriever(
-                self._snapshot, self._embed, self._settings.dense_k, doc_ids
+                self._snapshot, self._embed, self._settings.dense_k * widen, doc_ids
             ).retrieve(query_bundle)
         if self._use["sparse"]:
-            rankings["sparse"] = SparseRetriever(self._snapshot, self._settings.sparse_k, doc_ids).retrieve(
-                query_bundle
-            )
+            rankings["sparse"] = SparseRetriever(
+                self._snapshot, self._settings.sparse_k * widen, doc_ids, self._vocab
+            ).retrieve(query_bundle)
         weights = {"dense": self._settings.dense_weight, "sparse": self._settings.sparse_weight}
         return rrf_fuse(rankings, self._settings.rrf_k, weights)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        all_docs = list(self._snapshot.documents)
         if self._info.compare and (len(self._scope) != 1):
-            per_doc = [self._fused(query_bundle, [d]) for d in (self._scope or all_docs)]
-            fused = _interleave(per_doc)
+            # One wider query, then balanced per document: never one query per document, which at
+            # hundreds of documents (a comparison naming no place) costs hundreds of vector searches.
+            n_docs = len(self._scope) or len(self._snapshot.documents)
+            fused = _balance(self._fused(query_bundle, self._scope, widen=min(n_docs, MAX_WIDEN)))
         else:
             fused = self._fused(query_bundle, self._scope)
         return self._with_sections(fused) if self._named_sections else fused
@@ -188,6 +199,7 @@ _MARKER = re.compile(
 MIN_TITLE_CHARS = 4
 MAX_INJECTED = 12
 MAX_TITLE_MATCHES = 2
+MAX_WIDEN = 4  # a comparison asks for at most this many times the usual candidates
 
 
 @lru_cache(maxsize=65536)
@@ -216,6 +228,14 @@ def _named_sections(records, info: QueryInfo) -> list:
             by_title.append((len(core), r))
     by_title.sort(key=lambda pair: -pair[0])
     return [r for _, r in by_title[:MAX_TITLE_MATCHES]]
+
+
+def _balance(fused: list[NodeWithScore]) -> list[NodeWithScore]:
+    """Interleave a fused ranking by document (best document first), so each is represented."""
+    by_doc: dict[str, list[NodeWithScore]] = {}
+    for hit in fused:
+        by_doc.setdefault(hit.node.metadata["doc_id"], []).append(hit)
+    return _interleave(list(by_doc.values()))
 
 
 def _interleave(rankings: list[list[NodeWithScore]]) -> list[NodeWithScore]:

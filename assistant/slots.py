@@ -2,7 +2,7 @@
 question the documents cannot answer by their nature (a procedure, a contact, one person's eligibility)
 or a question about the document itself (文号, 印发日期, 发文机关).
 
-The words that signal each slot are profile data (profiles/<name>/question_words.toml); this module
+The words that signal each slot are profile data (profiles/<name>/slots.toml); this module
 only applies them. Five-year-plan names are read as calendar periods (十三五 = 2016–2020), so a plan of
 any period is understood without code changes.
 """
@@ -18,8 +18,6 @@ from pathlib import Path
 
 from policyqa.assistant.places import Place, find_places
 
-PROFILES_DIR = Path(__file__).resolve().parents[1] / "profiles"
-DEFAULT_PROFILE = "renshe"
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=年|\b|$|[^\d])")
 _PLAN_NAME = re.compile(r"“?十([一二三四五六七八九])五”?")
 _CN = "一二三四五六七八九"
@@ -43,8 +41,11 @@ class QuestionWords:
 
 
 @lru_cache(maxsize=8)
-def load_question_words(path: Path | None = None) -> QuestionWords:
-    path = path or PROFILES_DIR / DEFAULT_PROFILE / "question_words.toml"
+def load_question_words(profile_folder: Path | None = None) -> QuestionWords:
+    """The slot words of a profile (profiles/<name>/slots.toml)."""
+    from policyqa.core.profile import DEFAULT_PROFILE, PROFILES_DIR
+
+    path = (profile_folder or PROFILES_DIR / DEFAULT_PROFILE) / "slots.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8"))
 
     def compiled(group: str) -> dict[str, re.Pattern]:

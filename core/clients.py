@@ -2,20 +2,6 @@
 
 from __future__ import annotations
 
-from openai import OpenAI
-
-
-def openai_client(
-    base_url: str | None, api_key: str | None, timeout_s: float, max_retries: int = 2
-) -> OpenAI:
-    """An ``openai.OpenAI`` client for any OpenAI-compatible server (OpenAI, DeepSeek, DashScope, vLLM, Ollama).
-
-    Local servers often need no key; the SDK insists on one, so a placeholder is sent.
-    """
-    return OpenAI(
-        base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=max_retries
-    )
-
 
 def chat_llm(settings):
     """llama-index's OpenAI-like chat LLM for the configured endpoint (temperature 0), or None if unset.
@@ -36,4 +22,22 @@ def chat_llm(settings):
         timeout=settings.timeout_s,
         max_retries=settings.max_retries,
         context_window=32768,
+    )
+
+
+def embedding_model(settings, batch_size: int = 64):
+    """llama-index's OpenAI-like embedding model for an OpenAI-compatible ``/v1/embeddings`` endpoint.
+
+    ``settings`` is ``EmbedSettings``; any model name is accepted (bge-m3, text-embedding-3-small, …).
+    """
+    from llama_index.embeddings.openai_like import OpenAILikeEmbedding
+
+    key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
+    return OpenAILikeEmbedding(
+        model_name=settings.model,
+        api_base=settings.base_url or "https://api.openai.com/v1",
+        api_key=key,
+        embed_batch_size=batch_size,
+        timeout=settings.timeout_s,
+        max_retries=2,
     )

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -80,23 +80,26 @@ class RetrievalSettings(BaseModel):
     rerank_top_n: int = Field(20, ge=1, description="Fused candidates rescored by the reranker.")
     dense_weight: float = Field(0.5, ge=0, description="Weight of the dense ranking in the fusion.")
     sparse_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
-    refuse_min_coverage: float = Field(
-        0.5,
+    refuse_min_coverage: float | None = Field(
+        None,
         ge=0,
         le=1,
-        description="Refuse when the best sentence covers less of the question's terms than this…",
+        description="Override: refuse when the best sentence covers less of the question's terms than this… "
+        "(unset: the profile's thresholds.toml value for the embedding model).",
     )
-    refuse_absent_share: float = Field(
-        1.01,
+    refuse_absent_share: float | None = Field(
+        None,
         ge=0,
         le=1.01,
-        description="Refuse when this share of the question's term weight never occurs in the corpus.",
+        description="Override: refuse when this share of the question's term weight never occurs in the corpus "
+        "(unset: from the profile).",
     )
-    refuse_min_dense: float = Field(
-        0.89,
+    refuse_min_dense: float | None = Field(
+        None,
         ge=0,
         le=1,
-        description="…and the best dense similarity is below this (calibrated on the eval dev set).",
+        description="Override: …and the best dense similarity is below this (unset: from the profile, "
+        "calibrated per embedding model by `python -m evals.calibrate --write`).",
     )
 
 
@@ -124,14 +127,8 @@ class UISettings(BaseModel):
     port: int = Field(7860, description="Port of the chat UI.")
     username: str | None = Field(None, description="Optional login user name.")
     password: SecretStr | None = Field(None, description="Optional login password.")
-    examples: list[str] = Field(
-        default_factory=lambda: [
-            "长沙城区最低工资标准是多少？",
-            "湘潭对高校毕业生就业有哪些措施？",
-            "长沙和湘潭的失业保险参保人数分别是多少？",
-            "专栏6下面有哪几项？",
-        ],
-        description="Example questions shown on first use (set them for your own corpus).",
+    examples: list[str] | None = Field(
+        None, description="Example questions shown on first use (unset: the profile's ui.examples)."
     )
 
 
@@ -144,6 +141,11 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(Path(".assistant-data"), description="Where indexes, caches and logs are written.")
+    profile: str = Field(
+        "renshe",
+        description="Domain profile: a bundled name (renshe: 人社) or a folder path holding the dictionary, "
+        "thesaurus, question words, reply wording, UI examples and refusal thresholds.",
+    )
     index: IndexSettings = Field(
         default_factory=IndexSettings, description="Parsing, chunking and ingestion."
     )
@@ -165,6 +167,17 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml_file = Path(os.environ.get("ASSISTANT_CONFIG", "assistant.toml"))
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+
+    @field_validator("profile")
+    @classmethod
+    def _profile_exists(cls, value: str) -> str:
+        from policyqa.core.profile import ProfileError, load_profile
+
+        try:
+            load_profile(value)
+        except ProfileError as exc:
+            raise ValueError(str(exc)) from exc
+        return value
 
     @model_validator(mode="after")
     def _standard_openai_fallbacks(self) -> Settings:

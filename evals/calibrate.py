@@ -1,8 +1,10 @@
-"""Calibrate the refusal thresholds on the dev split: `python -m evals.calibrate REPORT.json`.
+"""Calibrate the refusal thresholds on the dev split: `python -m evals.calibrate REPORT.json [--write]`.
 
 Reads the per-question refusal features an eval run recorded and grid-searches the three
 thresholds (coverage, dense similarity, absent-term share) for the fewest wrong decisions, false
 refusals counting as much as missed refusals. Only dev questions are used; test stays unseen.
+With ``--write`` the best row is stored in the profile's thresholds.toml under the embedding model
+(thresholds depend on the model's similarity scale), where the assistant reads them.
 """
 
 from __future__ import annotations
@@ -45,14 +47,29 @@ def calibrate(results: list[dict]) -> list[tuple]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv:
-        print(__doc__)
-        return 2
-    results = json.loads(Path(argv[0]).read_text(encoding="utf-8"))["results"]
+    import argparse
+
+    from policyqa.core.profile import RefusalThresholds, profile_folder, write_thresholds
+    from policyqa.core.settings import Settings
+
+    parser = argparse.ArgumentParser(prog="python -m evals.calibrate", description=__doc__)
+    parser.add_argument("report", help="report.json of an eval run (python -m assistant eval)")
+    parser.add_argument("--write", action="store_true", help="store the best thresholds in the profile")
+    parser.add_argument("--profile", help="profile name or folder (default: settings profile)")
+    parser.add_argument("--embed-model", help="embedding model the run used (default: settings embed.model)")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    results = json.loads(Path(args.report).read_text(encoding="utf-8"))["results"]
+    rows = calibrate(results)
     print("errors  false_refusals  missed  coverage  dense  absent_share")
-    for row in calibrate(results)[:10]:
+    for row in rows[:10]:
         print("  ".join(str(x) for x in row))
+    if args.write:
+        settings = Settings()
+        folder = profile_folder(args.profile or settings.profile)
+        model = args.embed_model or settings.embed.model
+        _, _, _, coverage, dense, absent = rows[0]
+        write_thresholds(folder / "thresholds.toml", model, RefusalThresholds(coverage, dense, absent))
+        print(f"written: [{model}] in {folder / 'thresholds.toml'}")
     return 0
 
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from policyqa.evals.servers import start_app, wait_until_ready
 
 # (question, follow-up): each follow-up only makes sense with its own conversation's history.
@@ -46,15 +46,15 @@ class LevelResult:
     rss_after_mb: float | None = None
 
     def row(self) -> dict:
-        lat = sorted(self.latencies_ms)
+        lat = self.latencies_ms
         return {
             "sessions": self.sessions,
             "requests": self.requests,
             "errors": len(self.errors),
             "cross_talk": self.crossed,
             "throughput_rps": round(self.requests / self.seconds, 2) if self.seconds else None,
-            "p50_ms": round(statistics.median(lat), 1) if lat else None,
-            "p95_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.95))], 1) if lat else None,
+            "p50_ms": round(float(np.percentile(lat, 50)), 1) if lat else None,
+            "p95_ms": round(float(np.percentile(lat, 95)), 1) if lat else None,
             "rss_before_mb": self.rss_before_mb,
             "rss_after_mb": self.rss_after_mb,
         }

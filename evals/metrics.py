@@ -16,6 +16,7 @@ import re
 import statistics
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 from policyqa.assistant.answer import Answer
 from policyqa.assistant.grounding import FRAME_PATTERN, SUPPORT_THRESHOLD, support
 from policyqa.core.text import (
@@ -251,7 +252,7 @@ def aggregate(results: list[ItemResult]) -> dict:
     unanswerable = [r for r in results if not r.answerable]
     answered = [r for r in results if not r.refused]
     sentences = sum(r.answer_sentences for r in answered)
-    latencies = sorted(r.latency_ms for r in results)
+    latencies = [r.latency_ms for r in results]
     judged = [r.judged for r in answered if r.judged]
     llm_judged = {}
     if judged:
@@ -282,10 +283,8 @@ def aggregate(results: list[ItemResult]) -> dict:
         "direct": _mean([1.0 if r.direct else 0.0 for r in results if r.figure_question]),
         "misleading": sum(1 for r in results if r.misleading),
         "negation_flips": sum(len(r.negation_flips) for r in answered),
-        "latency_p50_ms": round(latencies[len(latencies) // 2], 1) if latencies else None,
-        "latency_p95_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))], 1)
-        if latencies
-        else None,
+        "latency_p50_ms": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
+        "latency_p95_ms": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
     }
 
 

@@ -12,8 +12,8 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 
-from policyqa.index.metadata import DocMeta
-from policyqa.index.parse import Block, DocumentTree, Section, Table, TableRow
+from policyqa.index.parse import Block, DocumentTree, RawRow, Section, Table
+from policyqa.index.table import TableRow, render_row  # noqa: F401 (render_row re-exported)
 
 PATH_SEP = " > "
 _SENTENCE = re.compile(r"[^。；！？!?;]*[。；！？!?;]?")
@@ -31,11 +31,16 @@ class Paragraph:
     start: int
     end: int
     part: int = 0
-    table: dict = field(default_factory=dict)  # title, header, group, note (table rows only)
+    table: dict = field(default_factory=dict)  # TableRow.to_dict() (table rows only)
 
     @property
     def section(self) -> str:
         return PATH_SEP.join(self.section_path)
+
+    @property
+    def row(self) -> TableRow | None:
+        """The table row this unit is (header, unit and year columns, note), or None for other kinds."""
+        return TableRow.from_dict(self.table) if self.kind == "table_row" and self.table else None
 
     @property
     def embed_text(self) -> str:
@@ -76,10 +81,6 @@ def section_id(doc_id: str, path: tuple[str, ...] | list[str]) -> str:
     return f"{doc_id}:{digest}"
 
 
-def content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def token_counter():
     """cl100k_base token counter, loaded offline from the cache bundled in llama-index-core."""
     from llama_index.core.utils import get_tokenizer
@@ -88,15 +89,27 @@ def token_counter():
     return lambda text: len(encode(text))
 
 
-def chunk_document(
-    tree: DocumentTree, meta: DocMeta, max_tokens: int
-) -> tuple[list[Paragraph], list[SectionRecord]]:
-    """All units and section records of one parsed document."""
+def section_ids(tree: DocumentTree) -> dict[int, str]:
+    """Section → id (keyed by ``id(section)``). Two sections with the same path (a heading that occurs
+    twice, e.g. two 第一节 under different parts) get ``~2``, ``~3``… in document order, so ids stay
+    unique and stable."""
+    out: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    for section in tree.root.walk():
+        sid = section_id(tree.doc_id, section.path)
+        seen[sid] = seen.get(sid, 0) + 1
+        out[id(section)] = sid if seen[sid] == 1 else f"{sid}~{seen[sid]}"
+    return out
+
+
+def chunk_document(tree: DocumentTree, max_tokens: int) -> tuple[list[Paragraph], list[SectionRecord]]:
+    """All units and section records of one parsed document (unit ids unique within it)."""
     count_tokens = token_counter()
     paragraphs: list[Paragraph] = []
     records: list[SectionRecord] = []
+    ids = section_ids(tree)
     for section in tree.root.walk():
-        sid = section_id(tree.doc_id, section.path)
+        sid = ids[id(section)]
         if section.kind != "document":
             records.append(
                 SectionRecord(
@@ -108,7 +121,7 @@ def chunk_document(
                     start=section.start,
                     end=section.end,
                     text=tree.text[section.start : section.end].strip(),
-                    children=[section_id(tree.doc_id, c.path) for c in section.children],
+                    children=[ids[id(c)] for c in section.children],
                 )
             )
         if section.children:
@@ -122,7 +135,19 @@ def chunk_document(
                 continue
             ordinal += 1
             paragraphs.extend(_split(tree.doc_id, sid, section, block, ordinal, max_tokens, count_tokens))
-    return paragraphs, records
+    return _unique(paragraphs), records
+
+
+def _unique(paragraphs: list[Paragraph]) -> list[Paragraph]:
+    """Last line of defence for the vector store, which refuses a batch with a repeated id."""
+    seen: set[str] = set()
+    out = []
+    for p in paragraphs:
+        if p.id in seen:
+            continue
+        seen.add(p.id)
+        out.append(p)
+    return out
 
 
 def _outline(doc_id: str, sid: str, section: Section) -> Paragraph:
@@ -133,48 +158,19 @@ def _outline(doc_id: str, sid: str, section: Section) -> Paragraph:
     return Paragraph(f"{sid}:outline", doc_id, "outline", text, sid, path, 0, section.start, section.end)
 
 
-_FIGURE = re.compile(r"^[<>≤≥＜＞~约]?\[?\d")
-
-
-def render_row(header: list[str], cells: list[str]) -> str:
-    """'指标：7.失业保险参保人数；单位：万人；2020年：182.8万人；…' (empty cells left out).
-
-    Figures carry the row's unit ("182.8万人", "<5.5%") so a quoted value is never read without it.
-    """
-    unit_col = next((i for i, h in enumerate(header) if "单位" in h), None)
-    unit = cells[unit_col] if unit_col is not None and unit_col < len(cells) else ""
-    pairs = []
-    for i, cell in enumerate(cells):
-        if not cell:
-            continue
-        name = header[i] if i < len(header) and header[i] else f"第{i + 1}列"
-        value = cell
-        if unit and i not in (0, unit_col) and _FIGURE.match(cell) and not cell.endswith(unit):
-            value = f"{cell}{unit}"
-        pairs.append(f"{name}：{value}")
-    return "；".join(pairs)
-
-
-def _table_row(
-    doc_id: str, sid: str, section: Section, table: Table, row: TableRow, ordinal: int
-) -> Paragraph:
+def _table_row(doc_id: str, sid: str, section: Section, table: Table, raw: RawRow, ordinal: int) -> Paragraph:
+    row = TableRow(table.title, table.header, raw.cells, raw.group, table.note, raw.start, raw.end)
     return Paragraph(
         id=f"{sid}:r{ordinal:02d}",
         doc_id=doc_id,
         kind="table_row",
-        text=render_row(table.header, row.cells),
+        text=row.render(),
         section_id=sid,
         section_path=list(section.path) + ([row.group] if row.group else []),
         ordinal=ordinal,
         start=row.start,
         end=row.end,
-        table={
-            "title": table.title,
-            "header": table.header,
-            "cells": row.cells,
-            "group": row.group,
-            "note": table.note,
-        },
+        table=row.to_dict(),
     )
 
 

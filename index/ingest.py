@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from policyqa.core.profile import profile_of
 from policyqa.core.settings import Settings
 from policyqa.index import store
 from policyqa.index.chunk import Paragraph, SectionRecord, chunk_document
@@ -28,11 +29,13 @@ from policyqa.index.embed import EmbeddingCache, build_embedder
 from policyqa.index.loaders import LoadError, corpus_files, load_text
 from policyqa.index.metadata import SidecarError, load_meta, sidecar_path
 from policyqa.index.parse import parse_document
-from policyqa.index.sparse import USER_DICT, build_bm25_from_tokens, save_bm25, tokenize
+from policyqa.index.sparse import build_bm25_from_tokens, save_bm25, vocabulary
 from tqdm import tqdm
 
 log = logging.getLogger(__name__)
-PARSER_VERSION = "4"  # bump when parsing/chunking changes so every document is rebuilt
+# The sample corpus shipped with the package (the repo's corpus/ folder in a checkout).
+SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+PARSER_VERSION = "5"  # bump when parsing/chunking changes so every document is rebuilt
 
 
 @dataclass
@@ -100,8 +103,19 @@ def config_fingerprint(settings: Settings) -> dict:
         "embed_model": settings.embed.model,
         "max_tokens": settings.index.max_tokens,
         # BM25 tokens depend on the jieba user dictionary: a changed dictionary rebuilds the index.
-        "userdict": hashlib.sha256(USER_DICT.read_bytes()).hexdigest()[:16],
+        "userdict": vocabulary(profile_of(settings)).fingerprint,
     }
+
+
+def resolve_corpus(settings: Settings) -> Path:
+    """The configured corpus folder; when it is the default ``corpus`` and the working directory has none
+    (an installed package run from elsewhere), the packaged sample corpus, with a log line saying so."""
+    configured = settings.index.corpus_dir
+    default = type(settings.index).model_fields["corpus_dir"].default
+    if not configured.is_dir() and configured == default and SAMPLE_CORPUS.is_dir():
+        log.warning("no %s/ folder here; using the packaged sample corpus %s", configured, SAMPLE_CORPUS)
+        return SAMPLE_CORPUS
+    return configured
 
 
 def _read_corpus(corpus_dir: Path, skipped: list[SkippedFile], max_bytes: float = float("inf")) -> list[_Doc]:
@@ -159,7 +173,7 @@ def ingest(
     ``on_progress(stage, done, total)`` is called as paragraphs are embedded (for a UI's progress).
     """
     started = time.perf_counter()
-    corpus_dir = corpus_dir or settings.index.corpus_dir
+    corpus_dir = corpus_dir or resolve_corpus(settings)
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
     skipped: list[SkippedFile] = []
@@ -214,19 +228,16 @@ def _build_records(settings, docs, prev_gen, prev_docs, summary, progress):
             cleaning = prev_docs[doc.doc_id].get("cleaning", {})
         else:
             try:
-                meta_obj = load_meta(doc.path, doc.doc_id, doc.raw)
+                doc_paragraphs, doc_sections, meta, cleaning = _parse_one(doc, settings)
             except SidecarError as exc:
                 summary.skipped.append(SkippedFile(doc.path.name, str(exc)))
                 continue
-            text, report = clean_text(doc.raw)
-            tree = parse_document(doc.doc_id, meta_obj.title, text)
-            doc_paragraphs, doc_sections = chunk_document(tree, meta_obj, settings.index.max_tokens)
-            meta = meta_obj.to_dict()
-            cleaning = {
-                "removed_lines": report.removed_lines,
-                "joined": len(report.joined),
-                "spaces_removed": report.spaces_removed,
-            }
+            except Exception as exc:  # one document that cannot be parsed never fails the whole ingest
+                log.warning("skipping %s: %s", doc.path.name, exc, exc_info=log.isEnabledFor(logging.DEBUG))
+                summary.skipped.append(
+                    SkippedFile(doc.path.name, f"could not be parsed ({exc.__class__.__name__}: {exc})")
+                )
+                continue
         if meta.get("missing"):
             summary.missing_metadata[doc.doc_id] = meta["missing"]
         paragraphs.extend(doc_paragraphs)
@@ -239,6 +250,21 @@ def _build_records(settings, docs, prev_gen, prev_docs, summary, progress):
             "counts": _counts(doc_paragraphs, doc_sections),
         }
     return paragraphs, sections, doc_entries
+
+
+def _parse_one(doc: _Doc, settings: Settings):
+    """One document → (units, section records, metadata dict, cleaning report dict)."""
+    text, report = clean_text(doc.raw)
+    meta_obj = load_meta(doc.path, doc.doc_id, doc.raw, report.page_metadata)
+    tree = parse_document(doc.doc_id, meta_obj.title, text)
+    doc_paragraphs, doc_sections = chunk_document(tree, settings.index.max_tokens)
+    cleaning = {
+        "removed_lines": report.removed_lines,
+        "joined": len(report.joined),
+        "spaces_removed": report.spaces_removed,
+        "repeated": report.repeated,
+    }
+    return doc_paragraphs, doc_sections, meta_obj.to_dict(), cleaning
 
 
 def _counts(paragraphs: list[Paragraph], sections: list[SectionRecord]) -> dict:
@@ -281,8 +307,8 @@ def _embed_all(
                     cache.put_many(chunk, vectors)
                     cached.update({cache.key(t): v for t, v in zip(chunk, vectors, strict=True)})
                     bar.update(len(chunk))
-                    if on_progress is not None:
-                        on_progress("embed", bar.n, len(missing))
+                    if on_progress is not None:  # not bar.n: a disabled bar does not count
+                        on_progress("embed", i + len(chunk), len(missing))
         return [cached[cache.key(t)] for t in texts]
     finally:
         cache.close()
@@ -298,7 +324,8 @@ def _write_generation(
     folder.mkdir(parents=True)
     store.write_jsonl(folder / "paragraphs.jsonl", [p.to_dict() for p in paragraphs])
     store.write_jsonl(folder / "sections.jsonl", [s.to_dict() for s in sections])
-    token_lists = [tokenize(p.embed_text) for p in paragraphs]
+    vocab = vocabulary(profile_of(settings))
+    token_lists = [vocab.tokenize(p.embed_text) for p in paragraphs]
     save_bm25(build_bm25_from_tokens(token_lists), folder / "bm25")
     # Document frequencies for the answerer's term weights, so opening the index needs no re-tokenizing.
     term_df = Counter(t for tokens in token_lists for t in set(tokens))
@@ -336,6 +363,8 @@ def _chroma_metadata(p: Paragraph, meta: dict) -> dict:
         "doc_title": meta.get("title", ""),
         "doc_number": meta.get("doc_number", ""),
         "kind": p.kind,
+        "doc_kind": meta.get("kind", ""),
+        "level": meta.get("level", ""),
         "section": p.section,
         "section_id": p.section_id,
         "ordinal": p.ordinal,

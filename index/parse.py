@@ -18,7 +18,9 @@ NOTE_PREFIXES = ("注：", "注:", "备注：", "说明：")
 
 
 @dataclass
-class TableRow:
+class RawRow:
+    """A table line as parsed (the chunker makes an ``index.table.TableRow`` of it)."""
+
     cells: list[str]
     group: str  # the 一、就业 style group row above it, if any
     start: int
@@ -29,7 +31,7 @@ class TableRow:
 class Table:
     title: str
     header: list[str]
-    rows: list[TableRow] = field(default_factory=list)
+    rows: list[RawRow] = field(default_factory=list)
     note: str = ""
 
 
@@ -182,7 +184,7 @@ def _parse_table(builder: _TreeBuilder, lines: list[_Line], i: int) -> int:
         if cells and cells[0] and not any(cells[1:]):
             group = cells[0]
             continue
-        table.rows.append(TableRow(cells, group, line.start, line.end))
+        table.rows.append(RawRow(cells, group, line.start, line.end))
     start, end = table_lines[0].start, table_lines[-1].end
     if i < len(lines) and lines[i].text.startswith(NOTE_PREFIXES):
         note = lines[i]

@@ -1,12 +1,13 @@
 """jieba tokenization and a BM25 index (bm25s) over paragraph units.
 
 Text is width-folded before tokenizing (so '，' and ',' or '１' and '1' match), cut with jieba's
-search mode (which also yields the sub-words of long compounds) plus a small domain dictionary,
+search mode (which also yields the sub-words of long compounds) plus the profile's user dictionary,
 and stripped of punctuation and a few function words.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -16,41 +17,8 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
+from policyqa.core.profile import DEFAULT_PROFILE, Profile, load_profile
 
-USER_DICT = Path(__file__).with_name("userdict.txt")
-SYNONYMS = Path(__file__).with_name("synonyms.txt")
-# Words jieba may tag as places (ns) that name no particular place.
-_GENERIC_PLACES = set(
-    [
-        "湖南",
-        "湖南省",
-        "全省",
-        "全市",
-        "全国",
-        "中国",
-        "长株潭",
-        "中部",
-        "城乡",
-        "城区",
-        "农村",
-        "乡村",
-        "省会",
-        "城市",
-        "两市",
-        "本市",
-        "各市",
-        "各地",
-        "两地",
-        "本地",
-        "当地",
-        "外地",
-        "市区",
-        "城镇",
-        "地方",
-        "基层",
-        "县城",
-    ]
-)
 _STOPWORDS = set(
     [
         "的",
@@ -104,28 +72,100 @@ _TOKEN_OK = re.compile(r"[\w\u3400-\u9fff%]")
 _lock = threading.Lock()
 
 
-@lru_cache(maxsize=1)
-def _tokenizer():
-    import jieba
+class Vocabulary:
+    """A profile's words at work: jieba with its user dictionary, its thesaurus and its generic places.
 
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.load_userdict(str(USER_DICT))
-    return tokenizer
+    Built once per profile (``vocabulary(profile)``); jieba's dictionaries load on first use.
+    """
+
+    def __init__(self, profile: Profile):
+        self.profile = profile
+        self._jieba = None
+        self._posseg = None
+
+    def _tokenizer(self):
+        if self._jieba is None:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            tokenizer = jieba.Tokenizer()
+            if self.profile.userdict is not None:
+                tokenizer.load_userdict(str(self.profile.userdict))
+            self._jieba = tokenizer
+        return self._jieba
+
+    def tokenize(self, text: str) -> list[str]:
+        folded = unicodedata.normalize("NFKC", text).lower()
+        with _lock:  # jieba's lazy initialisation is not thread-safe
+            words = self._tokenizer().lcut_for_search(folded)
+        return [w for w in (w.strip() for w in words) if w and _TOKEN_OK.search(w) and w not in _STOPWORDS]
+
+    def expand_query(self, text: str) -> tuple[str, set[str]]:
+        """The question with official terms appended for everyday variants, and the variants found.
+
+        Longest variants first, each place of the text used once: 社保卡 is 社会保障卡, not also 社会保险."""
+        found: dict[str, str] = {}
+        taken = [False] * len(text)
+        for variant, canonical in sorted(self.profile.thesaurus.items(), key=lambda vc: -len(vc[0])):
+            start = text.find(variant)
+            while start >= 0:
+                span = range(start, start + len(variant))
+                if not any(taken[i] for i in span):
+                    for i in span:
+                        taken[i] = True
+                    if canonical not in text:
+                        found[variant] = canonical
+                start = text.find(variant, start + 1)
+        if not found:
+            return text, set()
+        return text + " " + " ".join(sorted(set(found.values()))), set(found)
+
+    def _pos(self):
+        if self._posseg is None:
+            import jieba.posseg
+
+            self._posseg = jieba.posseg.POSTokenizer(self._tokenizer())
+        return self._posseg
+
+    def pos_tags(self, text: str) -> list[str]:
+        """jieba part-of-speech tags of a text's words (n… nouns, v… verbs)."""
+        with _lock:
+            return [p.flag for p in self._pos().lcut(text)]
+
+    def place_names(self, text: str) -> list[str]:
+        """Place names jieba tags in a text (ns), the profile's generic ones (全省, 城区…) left out."""
+        with _lock:
+            pairs = self._pos().lcut(text)
+        generic = self.profile.generic_places
+        return [p.word for p in pairs if p.flag == "ns" and len(p.word) >= 2 and p.word not in generic]
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes when the user dictionary changes (BM25 tokens depend on it)."""
+        data = self.profile.userdict.read_bytes() if self.profile.userdict else b""
+        return hashlib.sha256(data).hexdigest()[:16]
 
 
-@lru_cache(maxsize=1)
-def _pos_tokenizer():
-    import jieba.posseg
+@lru_cache(maxsize=8)
+def vocabulary(profile: Profile | None = None) -> Vocabulary:
+    """The (cached) vocabulary of a profile; the bundled default profile when none is given."""
+    return Vocabulary(profile or load_profile(DEFAULT_PROFILE))
 
-    return jieba.posseg.POSTokenizer(_tokenizer())
+
+def tokenize(text: str, profile: Profile | None = None) -> list[str]:
+    return vocabulary(profile).tokenize(text)
 
 
-def tokenize(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKC", text).lower()
-    with _lock:  # jieba's lazy initialisation is not thread-safe
-        words = _tokenizer().lcut_for_search(folded)
-    return [w for w in (w.strip() for w in words) if w and _TOKEN_OK.search(w) and w not in _STOPWORDS]
+def place_names(text: str, profile: Profile | None = None) -> list[str]:
+    return vocabulary(profile).place_names(text)
+
+
+def expand_query(text: str, profile: Profile | None = None) -> tuple[str, set[str]]:
+    return vocabulary(profile).expand_query(text)
+
+
+def pos_tags(text: str, profile: Profile | None = None) -> list[str]:
+    return vocabulary(profile).pos_tags(text)
 
 
 def build_bm25_from_tokens(token_lists: list[list[str]]) -> bm25s.BM25:
@@ -143,10 +183,14 @@ def load_bm25(directory: Path) -> bm25s.BM25:
 
 
 def search_bm25(
-    retriever: bm25s.BM25, query: str, k: int, weight_mask: np.ndarray | None = None
+    retriever: bm25s.BM25,
+    query: str,
+    k: int,
+    weight_mask: np.ndarray | None = None,
+    vocab: Vocabulary | None = None,
 ) -> list[tuple[int, float]]:
     """(row index, score) of the best k units with a positive score."""
-    tokens = tokenize(query)
+    tokens = (vocab or vocabulary()).tokenize(query)
     n_docs = retriever.scores["num_docs"]
     if not tokens or n_docs == 0:
         return []
@@ -154,50 +198,3 @@ def search_bm25(
         [tokens], k=min(k, n_docs), show_progress=False, weight_mask=weight_mask
     )
     return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
-
-
-@lru_cache(maxsize=1)
-def synonyms() -> dict[str, str]:
-    """variant → canonical term, from synonyms.txt."""
-    mapping: dict[str, str] = {}
-    for line in SYNONYMS.read_text(encoding="utf-8").splitlines():
-        words = line.split()
-        if not words or line.startswith("#"):
-            continue
-        for variant in words[1:]:
-            mapping[variant] = words[0]
-    return mapping
-
-
-def expand_query(text: str) -> tuple[str, set[str]]:
-    """The question with canonical terms appended for colloquial variants, and the variants found.
-
-    Longest variants first, each place of the text used once: 社保卡 is 社会保障卡, not also 社会保险."""
-    found: dict[str, str] = {}
-    taken = [False] * len(text)
-    for variant, canonical in sorted(synonyms().items(), key=lambda vc: -len(vc[0])):
-        start = text.find(variant)
-        while start >= 0:
-            span = range(start, start + len(variant))
-            if not any(taken[i] for i in span):
-                for i in span:
-                    taken[i] = True
-                if canonical not in text:
-                    found[variant] = canonical
-            start = text.find(variant, start + 1)
-    if not found:
-        return text, set()
-    return text + " " + " ".join(sorted(set(found.values()))), set(found)
-
-
-def pos_tags(text: str) -> list[str]:
-    """jieba part-of-speech tags of a text's words (n… nouns, v… verbs)."""
-    with _lock:
-        return [p.flag for p in _pos_tokenizer().lcut(text)]
-
-
-def place_names(text: str) -> list[str]:
-    """Place names jieba tags in a text (ns), generic ones (全省, 城区…) left out."""
-    with _lock:
-        pairs = _pos_tokenizer().lcut(text)
-    return [p.word for p in pairs if p.flag == "ns" and len(p.word) >= 2 and p.word not in _GENERIC_PLACES]

@@ -49,6 +49,7 @@ def test_report_renders_every_section():
                 "units_per_s": 100.0,
                 "open_s": 0.5,
                 "retrieve_ms": stat,
+                "retrieve_ms_by_type": {"unscoped": stat, "scoped": stat, "compare": stat},
                 "answer_ms": stat,
                 "peak_rss_mb": 400.0,
             }
@@ -64,3 +65,14 @@ def test_report_renders_every_section():
     assert "| pipeline overhead over embedder | 10.0% |" in text
     assert "| 20 | embedded | 100 |" in text
     assert "| numeric | 0.90 / 0.80 / 0.85 |" in text and "refusal 0.75" in text
+    assert "| docs | store | unscoped | scoped | compare |" in text
+    assert "| 20 | embedded | 1 / 2 | 1 / 2 | 1 / 2 |" in text
+    scale_only = render({k: report[k] for k in ("machine", "when", "mode", "scale")})
+    assert "| 20 | embedded | 100 |" in scale_only and "Quality" not in scale_only
+
+
+def test_comparison_questions_are_in_the_scale_benchmark():
+    from policyqa.evals.bench import SCALE_QUESTIONS
+
+    assert set(SCALE_QUESTIONS) == {"unscoped", "scoped", "compare"}
+    assert any("分别" in q and "示范" not in q for q in SCALE_QUESTIONS["compare"])  # names no place

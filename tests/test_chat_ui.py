@@ -182,6 +182,22 @@ def test_first_index_build_reports_progress_then_answers(mini_corpus, tmp_path):
     assert "2000万元" in shown[-1]
 
 
+def test_first_index_build_prints_progress_and_readiness_to_the_terminal(mini_corpus, tmp_path, caplog):
+    import logging
+
+    from conftest import make_settings
+
+    caplog.set_level(logging.INFO, logger="policyqa.assistant.chat")
+    settings = make_settings(tmp_path / "fresh", mini_corpus)
+    holder = AssistantHolder(settings).start()
+    holder.wait(300)
+    logged = [r.getMessage() for r in caplog.records]
+    assert "building the index: 30/30 paragraphs embedded" in logged
+    assert any(m.startswith("index built: 2 documents, 30 units in ") for m in logged)
+    assert logged[-1] == "ready: answering questions (2 documents indexed)"
+    assert holder.status == "就绪"
+
+
 def test_public_binding_without_login_is_warned_about():
     from policyqa.assistant.serve import public_bind_warning
 

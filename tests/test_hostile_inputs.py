@@ -16,7 +16,6 @@ from policyqa.assistant.pipeline import PolicyAssistant
 from policyqa.index.chunk import chunk_document, token_counter
 from policyqa.index.clean import clean_text
 from policyqa.index.ingest import ingest
-from policyqa.index.metadata import DocMeta
 from policyqa.index.parse import parse_document
 from policyqa.index.store import open_index
 
@@ -44,7 +43,7 @@ def test_a_line_without_punctuation_is_split_under_the_token_budget():
     text = "一、附表\n" + "就业补助资金明细" * 3000 + "\n"
     cleaned, _ = clean_text(text)
     tree = parse_document("long", "long", cleaned)
-    units, _ = chunk_document(tree, DocMeta(doc_id="long", source_file="x"), max_tokens=200)
+    units, _ = chunk_document(tree, max_tokens=200)
     count = token_counter()
     pieces = [u for u in units if u.kind == "paragraph"]
     assert len(pieces) > 10

@@ -7,7 +7,6 @@ from conftest import CHANGSHA, CORPUS, MINI_CORPUS, XIANGTAN
 from helpers import find_section, section_of_text, tree_of
 from policyqa.index.chunk import chunk_document, render_row, token_counter
 from policyqa.index.headings import match_heading
-from policyqa.index.metadata import DocMeta
 from policyqa.index.parse import PREAMBLE
 
 CS = CORPUS / f"{CHANGSHA}.txt"
@@ -120,8 +119,7 @@ def test_text_before_the_first_heading_is_the_preamble():
 
 def test_changsha_indicator_tables_become_rows_with_headers_groups_and_notes():
     tree = tree_of(CS)
-    meta = DocMeta(doc_id=CHANGSHA, source_file="x", title="长沙")
-    units, _ = chunk_document(tree, meta, max_tokens=320)
+    units, _ = chunk_document(tree, max_tokens=320)
     rows = [u for u in units if u.kind == "table_row"]
     box1 = [u for u in rows if u.section_path[-1].startswith("专栏1")]
     box2 = [u for u in rows if "专栏2 “十四五”规划发展主要指标" in u.section_path]
@@ -145,11 +143,10 @@ def test_changsha_indicator_tables_become_rows_with_headers_groups_and_notes():
 
 def test_units_have_stable_ids_offsets_and_outlines():
     tree = tree_of(CS)
-    meta = DocMeta(doc_id=CHANGSHA, source_file="x", title="长沙规划")
-    units, sections = chunk_document(tree, meta, max_tokens=320)
+    units, sections = chunk_document(tree, max_tokens=320)
     ids = [u.id for u in units]
     assert len(ids) == len(set(ids))
-    again, _ = chunk_document(tree_of(CS), meta, max_tokens=320)
+    again, _ = chunk_document(tree_of(CS), max_tokens=320)
     assert [u.id for u in again] == ids
     for unit in units:
         if unit.kind in ("paragraph", "note"):
@@ -167,8 +164,7 @@ def test_units_have_stable_ids_offsets_and_outlines():
 
 def test_long_paragraphs_split_at_sentence_ends_within_budget():
     tree = tree_of(CS)
-    meta = DocMeta(doc_id=CHANGSHA, source_file="x")
-    units, _ = chunk_document(tree, meta, max_tokens=120)
+    units, _ = chunk_document(tree, max_tokens=120)
     parts = [u for u in units if u.part]
     assert parts, "expected some paragraphs over 120 tokens"
     count = token_counter()
@@ -211,7 +207,7 @@ def test_third_document_in_another_style_needs_no_code_changes():
         "三、重点任务",
         "四、保障措施",
     ]
-    units, _ = chunk_document(tree, DocMeta(doc_id="t", source_file="x"), max_tokens=320)
+    units, _ = chunk_document(tree, max_tokens=320)
     rows = [u for u in units if u.kind == "table_row"]
     assert [u.table["group"] for u in rows] == ["一、就业", "一、就业", "二、技能"]
     assert (

@@ -34,7 +34,7 @@ EXPECTED_VARIABLES = {
     "condense": {"history", "question"},
     "extractive_answer": {"lead", "caveats", "groups", "notes", "caveat"},
     "not_stated": {"phrase", "related", "groups", "caveat"},
-    "refusal": {"mode", "refusal", "suggestions"},
+    "refusal": {"mode", "refusal", "suggestions", "closing"},
     "judge_faithfulness": {"citations", "answer"},
     "judge_correctness": {"question", "facts", "answer"},
 }
