@@ -25,7 +25,7 @@ SUPPORT_THRESHOLD = 0.5
 UNCITED_MAX_CHARS = 24
 # Fixed wording of answer frames (source line, courtesy, caveats, refusal): allowed without citation.
 FRAME_PATTERN = re.compile(
-    r"^(据|根据|依据|按照)《|^(您好|你好|感谢|谢谢|如需|如有|以上|说明|温馨提示|注[:：]|祝您|此致|另外，?如|关于您|经查询)|"
+    r"^(据|根据|依据|按照)《|^(您好|你好|感谢|谢谢|如需|如有|以上|以下为|说明|温馨提示|注[:：]|祝您|此致|另外，?如|关于您|经查询)|"
     + re.escape(REFUSAL)
 )
 _CONTENT_CHARS = re.compile(r"[\w\u3400-\u9fff]")

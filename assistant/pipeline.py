@@ -194,9 +194,8 @@ class PolicyAssistant:
         terms = self.terms.query_terms(
             expanded, info.places, skip=info.synonym_variants | self._slot_words(slots)
         )
-        present = {t: w for t, w in terms.items() if self.terms.df.get(t, 0) > 0} or terms
         plan = plan_answer(
-            evidence, present, info, slots, self.words, self.periods, self.terms.df, self.profile.thesaurus
+            evidence, terms, info, slots, self.words, self.periods, self.terms.df, self.profile.thesaurus
         )
         features = self._refusal_features(plan, hits[: self.settings.retrieval.top_k], info, terms, slots)
         reason = decide(features, self._thresholds())
@@ -446,6 +445,8 @@ class PolicyAssistant:
             asked = self._asked(slots, features)
             phrase = not_stated_phrase(reason, features, asked)
             related = plan.selection.related if plan is not None and plan.selection else []
+            if reason is Reason.FOREIGN_PLACE:
+                related = []  # another city's figures are no answer for this place
             rendered = render_not_stated(phrase, related, self.periods, mode, self.reply_wording)
             answer.text = rendered.text
             answer.draft = rendered.draft
