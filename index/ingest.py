@@ -197,10 +197,11 @@ def _without_duplicates(
     return keepers
 
 
-def _check_vector_store(settings: Settings) -> None:
-    """Fail early if the Chroma server is unreachable; set a damaged embedded store aside."""
+def _check_vector_store(settings: Settings) -> str | None:
+    """Fail early if the Chroma server is unreachable; set a damaged embedded store aside (→ what was wrong)."""
     try:
         store.chroma_client(settings).list_collections()
+        return None
     except store.StoreUnavailable:
         raise
     except Exception as exc:  # the embedded store's files are damaged (e.g. a half-written chroma.sqlite3)
@@ -209,13 +210,14 @@ def _check_vector_store(settings: Settings) -> None:
         store.reset_chroma_clients()
         target = store.set_aside(store.chroma_path(settings))
         store.reset_chroma_clients()
-        log.warning(
-            "vector store %s is damaged (%s: %s); set aside as %s and rebuilt from the embedding cache",
+        cause = str(exc).splitlines()[0][:160] if str(exc) else exc.__class__.__name__
+        log.info(
+            "vector store %s is damaged (%s); set aside as %s",
             store.chroma_path(settings),
-            exc.__class__.__name__,
-            str(exc).splitlines()[0][:160] if str(exc) else "",
+            cause,
             target.name,
         )
+        return f"the vector store {store.chroma_path(settings)} could not be read ({cause}; set aside as {target.name})"
 
 
 def _previous(settings: Settings) -> tuple[str | None, dict, list[str]]:
@@ -229,7 +231,7 @@ def _previous(settings: Settings) -> tuple[str | None, dict, list[str]]:
     except store.IndexDamaged:
         manifest = {}
     if problems:
-        log.warning(
+        log.info(
             "index generation %s is damaged (%s); rebuilding it from the corpus and the embedding cache",
             generation,
             "; ".join(problems),
@@ -260,8 +262,10 @@ def ingest(
 
 def _ingest_locked(settings, corpus_dir, progress, on_progress) -> IngestSummary:
     started = time.perf_counter()
-    _check_vector_store(settings)
+    store_problem = _check_vector_store(settings)
     prev_gen, prev_manifest, problems = _previous(settings)
+    if store_problem:
+        problems = [store_problem]
     fingerprint = config_fingerprint(settings)
     prev_docs = prev_manifest.get("documents", {}) if prev_manifest.get("config") == fingerprint else {}
     skipped: list[SkippedFile] = []

@@ -17,6 +17,8 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import: no debug lines on stderr
+
 USER_DICT = Path(__file__).with_name("userdict.txt")
 SYNONYMS = Path(__file__).with_name("synonyms.txt")
 # Words jieba may tag as places (ns) that name no particular place.
