@@ -72,7 +72,7 @@ def chroma_client(settings: Settings):
         except Exception as exc:  # chromadb raises ValueError, httpx errors, … depending on the failure
             raise StoreUnavailable(
                 f"cannot reach the Chroma server at {settings.chroma.host}:{settings.chroma.port} "
-                f"({exc.__class__.__name__}); start it (`chroma run --path DIR --port {settings.chroma.port}`) "
+                f"({_short(exc)}); start it (`chroma run --path DIR --port {settings.chroma.port}`) "
                 "or set ASSISTANT_CHROMA_MODE=embedded"
             ) from None
         return client
