@@ -50,6 +50,17 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     except IngestBusy as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except PermissionError as exc:
+        print(
+            f"error: cannot write to the data directory {settings.data_dir}: {exc.strerror} ({exc.filename})",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except (FileExistsError, NotADirectoryError) as exc:
+        print(
+            f"error: the data directory {settings.data_dir} is not a folder ({exc.filename})", file=sys.stderr
+        )
+        return EXIT_USAGE
     except NothingToIndex as exc:
         print(exc.summary.render(), file=sys.stderr)
         print(

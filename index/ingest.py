@@ -383,6 +383,8 @@ def _embed_all(
         if missing:
             embedder = build_embedder(settings.embed, settings.index.embed_batch_size)
             batch = settings.index.embed_batch_size
+            if on_progress is not None:
+                on_progress("embed", 0, len(missing))
             with tqdm(total=len(missing), desc="embed", unit="para", disable=not progress) as bar:
                 for i in range(0, len(missing), batch):
                     chunk = missing[i : i + batch]
@@ -391,7 +393,8 @@ def _embed_all(
                     cached.update({cache.key(t): v for t, v in zip(chunk, vectors, strict=True)})
                     bar.update(len(chunk))
                     if on_progress is not None:
-                        on_progress("embed", bar.n, len(missing))
+                        # not bar.n: a disabled tqdm (progress=False, as in the app) does not count
+                        on_progress("embed", min(i + batch, len(missing)), len(missing))
         return [cached[cache.key(t)] for t in texts]
     finally:
         cache.close()
@@ -403,6 +406,7 @@ def _write_generation(
     vectors = _embed_all(settings, paragraphs, summary, progress, on_progress)
     folder = store.index_root(settings) / generation
     folder.mkdir(parents=True)
+    leases.create_lease_file(folder)
     try:
         _write_files(
             settings,

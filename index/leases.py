@@ -68,8 +68,9 @@ class Lease:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self._fd: int | None = os.open(folder / LEASE_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(self._fd, fcntl.LOCK_SH)
+        self._fd: int | None = _open_lease_file(folder / LEASE_FILE)
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_SH)
 
     def release(self) -> None:
         if self._fd is not None:
@@ -79,6 +80,27 @@ class Lease:
     @property
     def held(self) -> bool:
         return self._fd is not None
+
+
+def _open_lease_file(path: Path) -> int | None:
+    """A descriptor to lock (a shared flock needs no write access), or None on a read-only index
+    without a lease file: nothing can remove generations there, so there is nothing to guard against."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except FileNotFoundError:
+        raise
+    except OSError:
+        try:
+            return os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            if path.parent.is_dir():
+                return None
+            raise
+
+
+def create_lease_file(folder: Path) -> None:
+    """Written by ingest with each generation, so readers without write access can still take leases."""
+    (folder / LEASE_FILE).touch()
 
 
 def take_lease(folder: Path) -> Lease | None:

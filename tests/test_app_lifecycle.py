@@ -4,6 +4,7 @@ backoff; feedback that cannot be written."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import subprocess
@@ -33,11 +34,16 @@ def _cited_docs(sources_html: str) -> set[str]:
     return set(re.findall(r"《([^》]+)》", sources_html))
 
 
-def test_holder_switches_to_a_new_generation_between_requests(mini_corpus, isolated_data_dir):
+def test_holder_switches_to_a_new_generation_between_requests(mini_corpus, isolated_data_dir, caplog):
+    caplog.set_level(logging.INFO, logger="policyqa.assistant.chat")
     settings = make_settings(isolated_data_dir, mini_corpus)
     holder = AssistantHolder(settings, poll_s=3600).start()  # the start-up ingest builds the index
     assert holder.wait(300) is not None
     first = holder.generation
+    progress = [r.getMessage() for r in caplog.records if "building the index" in r.getMessage()]
+    assert progress[0].startswith("building the index: 30 paragraphs to embed")
+    assert progress[-1] == "building the index: 30/30 paragraphs embedded"
+    assert holder.status == "就绪"
     _, sources, status, *_ = _last(holder, SHIXIAN_Q)
     assert "示例县社会保险经办服务指南" in _cited_docs(sources) and "索引已更新" not in status
 
@@ -47,6 +53,7 @@ def test_holder_switches_to_a_new_generation_between_requests(mini_corpus, isola
     assert holder.generation == second
     assert "示例县社会保险经办服务指南" not in _cited_docs(sources)
     assert "索引已更新" in status and "1 个文件" in status
+    assert f"switched to index generation {second} (1 documents" in caplog.text
     # The old generation is no longer leased: the next ingest removes it.
     (mini_corpus / "extra.txt").write_text("一、附加\n补充说明。\n", encoding="utf-8")
     third = ingest(settings, progress=False)
