@@ -169,6 +169,21 @@ def index_problem_zh(exc: Exception) -> str:
     return f"无法打开索引（{exc.__class__.__name__}），详情见终端日志。"
 
 
+def failure_zh(assistant: PolicyAssistant) -> str:
+    """What to tell the user when answering failed: a damaged index if it is one (and how to repair it)."""
+    from policyqa.index.store import IndexDamaged, verify_generation
+
+    generation = assistant.snapshot.generation
+    try:
+        problems = verify_generation(assistant.settings, generation)
+    except Exception as exc:  # e.g. the Chroma server went away
+        return index_problem_zh(exc)
+    if problems:
+        log.error("index generation %s is damaged: %s", generation, "; ".join(problems))
+        return index_problem_zh(IndexDamaged(generation, "; ".join(problems)))
+    return "抱歉，处理这个问题时出错了，请稍后再试或换一种问法。"
+
+
 class AssistantHolder:
     """The assistant the UI answers with: built in a background thread at start (ingest, then open),
     then kept on the index's CURRENT generation.
@@ -399,7 +414,7 @@ def _answer(message, history, mode, doc, state, assistant, holder):
         return
     except Exception:  # never a stack trace in the page; the log has it
         log.exception("answering failed")
-        history[-1]["content"] = safe_text("抱歉，处理这个问题时出错了，请稍后再试或换一种问法。")
+        history[-1]["content"] = safe_text(failure_zh(assistant))
         yield _copy(history), sources_html(None, None), status_html(None, assistant, notice), "", state, ""
         return
     history[-1]["content"] = answer_html(answer.text)
@@ -496,6 +511,9 @@ def api_ask(question: str, mode: str, doc: str, holder: AssistantHolder) -> dict
             return assistant.ask(question, doc=doc or None, mode=mode or "answer").to_dict()
         except QuestionError as exc:
             return {"error": str(exc), "message": exc.zh}
+        except Exception as exc:  # the same diagnosis as the chat, as data
+            log.exception("answering failed")
+            return {"error": f"answering failed ({exc.__class__.__name__})", "message": failure_zh(assistant)}
 
 
 # -- layout ------------------------------------------------------------------------------------------

@@ -353,6 +353,10 @@ def _load(settings: Settings, generation: str, folder: Path, lease: Lease) -> In
             generation, f"a file cannot be read ({exc.__class__.__name__}: {_short(exc)})"
         ) from None
     problem = collection_problem(settings, generation, len(paragraphs))
+    if problem and settings.chroma.mode == "embedded":
+        # A long-lived process (the app) may hold a client to a store an ingest set aside and rebuilt.
+        reset_chroma_clients()
+        problem = collection_problem(settings, generation, len(paragraphs))
     if problem:
         raise IndexDamaged(generation, problem)
     collection = chroma_client(settings).get_collection(collection_name(generation), embedding_function=None)

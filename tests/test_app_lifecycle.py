@@ -198,3 +198,22 @@ def test_running_app_follows_reingests_without_restart(mini_corpus, isolated_dat
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_app_start_waits_for_a_running_ingest(mini_corpus, isolated_data_dir):
+    from filelock import FileLock
+
+    settings = make_settings(isolated_data_dir, mini_corpus)
+    isolated_data_dir.mkdir(parents=True)
+    lock = FileLock(isolated_data_dir / "ingest.lock")
+    lock.acquire()  # an ingest elsewhere holds the writer lock
+    try:
+        holder = AssistantHolder(settings, poll_s=3600).start()
+        for _ in range(600):
+            if holder.status == "另一个索引更新正在进行，等待它完成……":
+                break
+            time.sleep(0.05)
+        assert holder.status == "另一个索引更新正在进行，等待它完成……" and holder.loading
+    finally:
+        lock.release()
+    assert holder.wait(300) is not None and holder.status == "就绪"
