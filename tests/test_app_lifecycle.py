@@ -217,3 +217,17 @@ def test_app_start_waits_for_a_running_ingest(mini_corpus, isolated_data_dir):
     finally:
         lock.release()
     assert holder.wait(300) is not None and holder.status == "就绪"
+
+
+def test_an_answer_failing_on_a_damaged_index_names_it(mini_corpus, isolated_data_dir):
+    from policyqa.assistant.chat import api_ask
+    from policyqa.index.store import chroma_client, collection_name
+
+    settings = make_settings(isolated_data_dir, mini_corpus)
+    generation = ingest(settings, progress=False).generation
+    holder = AssistantHolder(settings, PolicyAssistant(settings, open_index(settings)))
+    chroma_client(settings).delete_collection(collection_name(generation))  # the store lost it under the app
+    history = _last(holder, CEMO_Q)[0]
+    assert history[-1]["content"].startswith("索引文件已损坏（its vector collection cannot be read")
+    data = api_ask(CEMO_Q, "answer", "", holder)
+    assert data["error"].startswith("answering failed (") and data["message"].startswith("索引文件已损坏")
