@@ -31,7 +31,8 @@ def _clear_env(monkeypatch: pytest.MonkeyPatch, config: Path) -> None:
 @pytest.fixture(autouse=True)
 def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test writes only under its own temp folder, whatever the caller's environment says."""
-    _clear_env(monkeypatch, tmp_path / "assistant.toml")
+    # Beside tmp_path, not in it: tests use tmp_path itself as a corpus folder.
+    _clear_env(monkeypatch, tmp_path.parent / f"{tmp_path.name}.assistant.toml")
     data_dir = tmp_path / "data"
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data_dir))
     return data_dir
