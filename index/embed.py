@@ -94,6 +94,7 @@ class EmbeddingCache:
         self.model = model
         self.path = path
         self.set_aside_as: Path | None = None
+        self.damage: str | None = None  # what sqlite said about a damaged cache
         try:
             self._db = self._open(path)
         except sqlite3.DatabaseError as exc:
@@ -123,7 +124,9 @@ class EmbeddingCache:
             if side.exists():
                 side.rename(target.with_name(target.name + suffix))
         self.set_aside_as = target
-        log.warning(
+        self.damage = str(exc)
+        # info, not warning: the ingest summary reports it in one line (the app logs at INFO)
+        log.info(
             "embedding cache %s is damaged (%s); set aside as %s and started afresh: "
             "paragraphs will be re-embedded",
             self.path,

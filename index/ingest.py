@@ -67,7 +67,7 @@ class IngestSummary:
     missing_metadata: dict[str, list[str]] = field(default_factory=dict)
     repaired: list[str] = field(default_factory=list)  # what was wrong with the generation rebuilt
     kept_in_use: list[str] = field(default_factory=list)  # old generations a running process still reads
-    cache_set_aside: str | None = None  # a damaged embedding cache, renamed
+    cache_set_aside: str | None = None  # a damaged embedding cache: its new name (and sqlite's complaint)
     seconds: float = 0.0
 
     def render(self) -> str:
@@ -86,7 +86,7 @@ class IngestSummary:
             )
         if self.cache_set_aside:
             lines.append(
-                f"note: the embedding cache was damaged and was set aside as {self.cache_set_aside}; "
+                f"note: the embedding cache could not be read and was set aside as {self.cache_set_aside}; "
                 "its paragraphs were re-embedded"
             )
         for generation in self.kept_in_use:
@@ -371,12 +371,12 @@ def _embed_all(
         settings.data_dir / "embeddings.sqlite", f"{settings.embed.backend}:{settings.embed.model}"
     )
     if cache.set_aside_as is not None:
-        summary.cache_set_aside = cache.set_aside_as.name
+        summary.cache_set_aside = f"{cache.set_aside_as.name} ({cache.damage})"
     try:
         texts = [p.embed_text for p in paragraphs]
         cached = cache.get_many(texts)
         if cache.set_aside_as is not None:  # found damaged while reading
-            summary.cache_set_aside = cache.set_aside_as.name
+            summary.cache_set_aside = f"{cache.set_aside_as.name} ({cache.damage})"
         missing = sorted({t for t in texts if cache.key(t) not in cached})
         summary.reused_embeddings = len(texts) - sum(1 for t in texts if cache.key(t) not in cached)
         summary.embedded = len(missing)

@@ -220,10 +220,13 @@ def test_damaged_embedding_cache_is_set_aside_and_rebuilt(mini_corpus, isolated_
     _edit(mini_corpus, 1)
     summary = ingest(settings, progress=False)
     assert summary.cache_set_aside and summary.cache_set_aside.startswith("embeddings.sqlite.damaged-")
-    assert (isolated_data_dir / summary.cache_set_aside).read_bytes().startswith(b"this is not a database")
+    name, _, cause = summary.cache_set_aside.partition(" ")
+    assert cause == "(file is not a database)"
+    assert (isolated_data_dir / name).read_bytes().startswith(b"this is not a database")
     assert summary.embedded == summary.paragraphs + summary.table_rows + summary.notes + summary.outlines
     assert (
-        "the embedding cache was damaged and was set aside as embeddings.sqlite.damaged-" in summary.render()
+        "note: the embedding cache could not be read and was set aside as embeddings.sqlite.damaged-"
+        in summary.render()
     )
     with sqlite3.connect(cache) as db:  # the new cache holds every unit again
         assert db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == summary.embedded
