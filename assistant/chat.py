@@ -8,11 +8,13 @@ text are never interpreted as HTML or Markdown (a ``<script>`` or ``![](http://�
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import re
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from policyqa.assistant.answer import Answer
@@ -147,11 +149,13 @@ def sources_html(
     return "".join(parts)
 
 
-def status_html(answer: Answer | None, assistant: PolicyAssistant | None) -> str:
+def status_html(answer: Answer | None, assistant: PolicyAssistant | None, notice: str = "") -> str:
     if assistant is None:
         return ""
     backend = "离线摘录模式" if assistant.llm is None else f"大模型：{assistant.settings.llm.model}"
     parts = [f'<span class="status-note">回答方式：{safe_text(backend)}</span>']
+    if notice:
+        parts.append(f'<span class="status-note" id="index-notice">{safe_text(notice)}</span>')
     if answer is not None:
         if answer.refused:
             parts.append('<span class="status-warn">文件中没有找到答案（已拒答）</span>')
@@ -177,37 +181,91 @@ class ChatState:
     answers: list[Answer] = field(default_factory=list)  # every answer of this chat, for its sources
 
 
-class AssistantHolder:
-    """Builds (or updates) the index and the assistant in a background thread, reporting progress."""
+def index_problem_zh(exc: Exception) -> str:
+    """The Chinese line the UI shows when the index cannot be built or opened: the real cause and the fix."""
+    from policyqa.index.ingest import NothingToIndex
+    from policyqa.index.store import IndexDamaged, IndexMissing, StoreUnavailable
 
-    def __init__(self, settings: Settings, assistant: PolicyAssistant | None = None):
+    if isinstance(exc, IndexDamaged):
+        return (
+            f"索引文件已损坏（{exc.problem}）。请在终端运行 python -m assistant ingest 修复"
+            "（只重建索引，不重新计算向量），修复后本页面会自动切换到新索引。"
+        )
+    if isinstance(exc, StoreUnavailable):
+        return "无法连接 Chroma 向量库服务器。请启动该服务器，或设置 ASSISTANT_CHROMA_MODE=embedded 使用内置存储后重启。"
+    if isinstance(exc, NothingToIndex | IndexMissing):
+        return (
+            "还没有索引，corpus 文件夹中也没有可索引的文件。请放入政策文件后运行 python -m assistant ingest。"
+        )
+    return f"无法打开索引（{exc.__class__.__name__}），详情见终端日志。"
+
+
+def failure_zh(assistant: PolicyAssistant) -> str:
+    """What to tell the user when answering failed: a damaged index if it is one (and how to repair it)."""
+    from policyqa.index.store import IndexDamaged, verify_generation
+
+    generation = assistant.snapshot.generation
+    try:
+        problems = verify_generation(assistant.settings, generation)
+    except Exception as exc:  # e.g. the Chroma server went away
+        return index_problem_zh(exc)
+    if problems:
+        log.error("index generation %s is damaged: %s", generation, "; ".join(problems))
+        return index_problem_zh(IndexDamaged(generation, "; ".join(problems)))
+    return "抱歉，处理这个问题时出错了，请稍后再试或换一种问法。"
+
+
+class AssistantHolder:
+    """The assistant the UI answers with: built in a background thread at start (ingest, then open),
+    then kept on the index's CURRENT generation.
+
+    A watcher thread (and each request) notices a new CURRENT, opens it beside the one in use and
+    switches between requests; requests already running finish on the old generation, whose lease
+    is released when the last of them ends, so the next ingest may remove it.
+    """
+
+    def __init__(self, settings: Settings, assistant: PolicyAssistant | None = None, poll_s: float = 2.0):
         self.settings = settings
         self.assistant = assistant
         self.status = "就绪" if assistant else "正在准备索引……"
         self.error: str | None = None
+        self.notice = ""  # the last index switch (or failed switch), for the status line
+        self.poll_s = poll_s
         self._ready = threading.Event()
+        self._switching = threading.Lock()
+        self._users_lock = threading.Lock()
+        self._users: dict[int, int] = {}  # id(assistant) → requests still using it
+        self._retired: list[PolicyAssistant] = []
+        self._unusable: str | None = None  # a generation that failed to open (not retried)
         if assistant is not None:
             self._ready.set()
 
     def start(self) -> AssistantHolder:
         if not self._ready.is_set():
             threading.Thread(target=self._load, name="index-loader", daemon=True).start()
+        threading.Thread(target=self._watch, name="index-watcher", daemon=True).start()
         return self
 
     def _progress(self, stage: str, done: int, total: int) -> None:
         self.status = f"正在建立索引：已处理 {done}/{total} 个段落……"
-        step = max(total // 10, 1)
-        if done == total or done // step != (done - self._last_logged) // step:
+        if done == 0:
+            log.info("building the index: %d paragraphs to embed (about 13 per second on 2 cores)…", total)
+        elif done == total or done * 10 // total != (done - 1) * 10 // total:
             log.info("building the index: %d/%d paragraphs embedded", done, total)
-        self._last_logged = done
+
+    def _waiting(self, message: str) -> None:
+        log.warning(message)
+        self.status = "另一个索引更新正在进行，等待它完成……"
 
     def _load(self) -> None:
         from policyqa.index.ingest import NothingToIndex, ingest
+        from policyqa.index.store import StoreUnavailable
 
-        self._last_logged = 0
         log.info("checking the index against the corpus in the background (the page shows progress)…")
         try:
-            summary = ingest(self.settings, progress=False, on_progress=self._progress)
+            summary = ingest(self.settings, progress=False, on_progress=self._progress, on_wait=self._waiting)
+            if summary.repaired:
+                log.warning("the index was damaged and has been rebuilt: %s", "; ".join(summary.repaired))
             if summary.changed:
                 log.info(
                     "index built: %d documents, %d units in %.0f s",
@@ -219,6 +277,8 @@ class AssistantHolder:
                 log.warning("skipped %s: %s", skipped.path, skipped.reason)
         except NothingToIndex:
             self.status = "文件夹中没有可索引的文件，使用已有索引。"
+        except StoreUnavailable as exc:
+            log.error("%s", exc)
         except (
             Exception
         ) as exc:  # an unusable corpus must not take the UI down; an older index may still work
@@ -229,13 +289,107 @@ class AssistantHolder:
             assistant.warm_up()
             self.assistant = assistant
             self.status = "就绪"
-            log.info("ready: answering questions (%d documents indexed)", len(assistant.snapshot.documents))
+            log.info(
+                "ready: answering questions (%d documents indexed, index generation %s)",
+                len(assistant.snapshot.documents),
+                assistant.snapshot.generation,
+            )
         except Exception as exc:
-            log.exception("cannot open the index")
-            self.error = f"无法打开索引：{exc.__class__.__name__}。请检查 corpus 文件夹后重启。"
+            log.error("cannot open the index: %s", exc)
+            self.error = index_problem_zh(exc)
             self.status = self.error
         finally:
             self._ready.set()
+
+    # -- following the index --------------------------------------------------------------------
+
+    @property
+    def generation(self) -> str | None:
+        return self.assistant.snapshot.generation if self.assistant is not None else None
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self.poll_s)
+            try:
+                self.refresh()
+            except Exception:  # the watcher must outlive any one failure
+                log.exception("checking for a new index failed")
+
+    def refresh(self) -> bool:
+        """Switch to a new CURRENT generation if there is one; True if switched. Never blocks on a switch
+        already in progress (the caller goes on with the generation in use)."""
+        from policyqa.index.store import current_generation
+
+        if not self._ready.is_set():
+            return False
+        latest = current_generation(self.settings)
+        if latest is None or latest in (self.generation, self._unusable):
+            return False
+        if not self._switching.acquire(blocking=False):
+            return False
+        try:
+            if latest == self.generation:
+                return False
+            return self._switch_to(latest)
+        finally:
+            self._switching.release()
+
+    def _switch_to(self, generation: str) -> bool:
+        from policyqa.index.store import open_generation
+
+        old = self.assistant
+        try:
+            snapshot = open_generation(self.settings, generation)
+            if snapshot is None:  # already replaced by a newer one; the next check picks that up
+                return False
+            new = PolicyAssistant(self.settings, snapshot, llm=old.llm if old else None)
+        except Exception as exc:
+            self._unusable = generation
+            log.error(
+                "cannot switch to index generation %s, staying on %s: %s", generation, self.generation, exc
+            )
+            self.notice = f"新索引无法打开，继续使用原索引。{index_problem_zh(exc)}"
+            return False
+        with self._users_lock:
+            self.assistant = new
+            if old is not None:
+                self._retired.append(old)
+            self._close_unused()
+        self.error = None
+        self.status = "就绪"
+        when = time.strftime("%H:%M:%S")
+        self.notice = f"索引已更新（{when}，{len(snapshot.documents)} 个文件）"
+        log.info(
+            "switched to index generation %s (%d documents, %d units); was %s",
+            generation,
+            len(snapshot.documents),
+            len(snapshot.paragraphs),
+            old.snapshot.generation if old else "none",
+        )
+        return True
+
+    def _close_unused(self) -> None:
+        for old in list(self._retired):
+            if self._users.get(id(old), 0) == 0:
+                old.snapshot.close()
+                self._retired.remove(old)
+                self._users.pop(id(old), None)
+
+    @contextlib.contextmanager
+    def using(self) -> Iterator[PolicyAssistant | None]:
+        """The assistant for one request, on the newest generation; kept open until the request ends."""
+        self.refresh()
+        with self._users_lock:
+            assistant = self.assistant
+            if assistant is not None:
+                self._users[id(assistant)] = self._users.get(id(assistant), 0) + 1
+        try:
+            yield assistant
+        finally:
+            if assistant is not None:
+                with self._users_lock:
+                    self._users[id(assistant)] -= 1
+                    self._close_unused()
 
     def wait(self, timeout: float | None = None) -> PolicyAssistant | None:
         self._ready.wait(timeout)
@@ -269,11 +423,16 @@ def respond(message: str, history: list, mode: str, doc: str, state: ChatState, 
         history[-1]["content"] = safe_text(holder.status)
         yield _copy(history), sources_html(None, None), "", "", state, ""
         time.sleep(0.5)
-    assistant = holder.assistant
+    with holder.using() as assistant:
+        yield from _answer(message, history, mode, doc, state, assistant, holder)
+
+
+def _answer(message, history, mode, doc, state, assistant, holder):
     if assistant is None:
         history[-1]["content"] = safe_text(holder.error or "索引不可用。")
         yield _copy(history), sources_html(None, None), "", "", state, ""
         return
+    notice = holder.notice
     try:
         stream = assistant.stream(message, state.turns, doc or None, mode)
         partial = ""
@@ -284,17 +443,24 @@ def respond(message: str, history: list, mode: str, doc: str, state: ChatState, 
             elif event.kind == "delta":
                 partial += event.text
                 history[-1]["content"] = answer_html(partial, linked=False)
-                yield _copy(history), sources_html(None, None), status_html(None, assistant), "", state, ""
+                yield (
+                    _copy(history),
+                    sources_html(None, None),
+                    status_html(None, assistant, notice),
+                    "",
+                    state,
+                    "",
+                )
             elif event.kind == "answer":
                 answer = event.answer
     except QuestionError as exc:
         history[-1]["content"] = safe_text(exc.zh)
-        yield _copy(history), sources_html(None, None), status_html(None, assistant), "", state, ""
+        yield _copy(history), sources_html(None, None), status_html(None, assistant, notice), "", state, ""
         return
     except Exception:  # never a stack trace in the page; the log has it
         log.exception("answering failed")
-        history[-1]["content"] = safe_text("抱歉，处理这个问题时出错了，请稍后再试或换一种问法。")
-        yield _copy(history), sources_html(None, None), status_html(None, assistant), "", state, ""
+        history[-1]["content"] = safe_text(failure_zh(assistant))
+        yield _copy(history), sources_html(None, None), status_html(None, assistant, notice), "", state, ""
         return
     number = len(state.answers)
     history[-1]["content"] = answer_html(answer.text, answer_no=number, rewritten=answer.rewritten_question)
@@ -306,7 +472,7 @@ def respond(message: str, history: list, mode: str, doc: str, state: ChatState, 
     yield (
         history,
         sources_html(answer, assistant, list(enumerate(state.answers[:-1]))),
-        status_html(answer, assistant),
+        status_html(answer, assistant, notice),
         reply_draft(answer),
         state,
         "",
@@ -331,7 +497,14 @@ def give_feedback(rating: str, comment: str, state: ChatState, holder: Assistant
             {"n": c.n, "id": c.id, "doc_title": c.doc_title, "section": c.section} for c in answer.citations
         ],
     }
-    append_feedback(holder.settings.data_dir, record)
+    try:
+        append_feedback(holder.settings.data_dir, record)
+    except OSError as exc:  # e.g. an unwritable data directory: say so and keep what the user typed
+        log.error("could not save feedback to %s: %s", holder.settings.data_dir, exc)
+        return (
+            "反馈未能保存（服务器的数据目录无法写入），您的意见仍保留在输入框中，请稍后再试或联系管理员。",
+            comment,
+        )
     return "已记录您的反馈，谢谢！", ""
 
 
@@ -378,13 +551,17 @@ def doc_choices(holder: AssistantHolder) -> list[tuple[str, str]]:
 
 def api_ask(question: str, mode: str, doc: str, holder: AssistantHolder) -> dict:
     """The JSON API (for gradio_client): the same Answer the chat shows, as data."""
-    assistant = holder.wait(timeout=600)
-    if assistant is None:
-        return {"error": holder.error or "index unavailable"}
-    try:
-        return assistant.ask(question, doc=doc or None, mode=mode or "answer").to_dict()
-    except QuestionError as exc:
-        return {"error": str(exc), "message": exc.zh}
+    holder.wait(timeout=600)
+    with holder.using() as assistant:
+        if assistant is None:
+            return {"error": holder.error or "index unavailable"}
+        try:
+            return assistant.ask(question, doc=doc or None, mode=mode or "answer").to_dict()
+        except QuestionError as exc:
+            return {"error": str(exc), "message": exc.zh}
+        except Exception as exc:  # the same diagnosis as the chat, as data
+            log.exception("answering failed")
+            return {"error": f"answering failed ({exc.__class__.__name__})", "message": failure_zh(assistant)}
 
 
 # -- layout ------------------------------------------------------------------------------------------
@@ -459,18 +636,31 @@ def build_ui(holder: AssistantHolder, settings: Settings):
 
         gr.api(_ask, api_name="ask")
 
-        timer = gr.Timer(1.0, active=not holder.ready)
+        # While loading: progress every second. Then every few seconds: a switch to a new index
+        # generation (after an ingest) refreshes the status line, the document list and the filter.
+        timer = gr.Timer(1.0)
+        shown = gr.State(holder.generation)
 
-        def _poll():
-            if not holder.loading:
+        def _poll(shown_generation):
+            if holder.loading:
                 return (
-                    "",
-                    status_html(None, holder.assistant),
-                    documents_html(holder),
-                    gr.Dropdown(choices=doc_choices(holder), value=ALL_DOCS),
-                    gr.Timer(active=False),
+                    safe_text(holder.status),
+                    gr.skip(),
+                    gr.skip(),
+                    gr.skip(),
+                    gr.Timer(1.0),
+                    shown_generation,
                 )
-            return safe_text(holder.status), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=True)
+            if holder.generation == shown_generation and shown_generation is not None:
+                return "", gr.skip(), gr.skip(), gr.skip(), gr.Timer(holder.poll_s), shown_generation
+            return (
+                safe_text(holder.error or ""),
+                status_html(None, holder.assistant, holder.notice),
+                documents_html(holder),
+                gr.Dropdown(choices=doc_choices(holder), value=ALL_DOCS),
+                gr.Timer(holder.poll_s),
+                holder.generation,
+            )
 
-        timer.tick(_poll, None, [loading, status, docs_table, doc, timer], api_name=False)
+        timer.tick(_poll, [shown], [loading, status, docs_table, doc, timer, shown], api_name=False)
     return app

@@ -8,14 +8,17 @@ import os
 import sys
 from pathlib import Path
 
-from policyqa.core.settings import Settings, describe
-from pydantic import ValidationError
+from policyqa.core.settings import ConfigError, Settings, describe, load_settings
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
 
 def _settings() -> Settings:
-    return Settings()
+    return load_settings()
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
@@ -27,11 +30,36 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """Build or update the index from the corpus folder."""
     from policyqa.index.ingest import NothingToIndex, ingest
+    from policyqa.index.leases import IngestBusy
+    from policyqa.index.store import StoreUnavailable
 
     try:
-        summary = ingest(settings, Path(args.corpus) if args.corpus else None, progress=not args.quiet)
+        summary = ingest(
+            settings,
+            Path(args.corpus) if args.corpus else None,
+            progress=not args.quiet,
+            wait=not args.no_wait,
+            on_wait=lambda message: _stderr(message + " (--no-wait exits instead)"),
+        )
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except IngestBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except PermissionError as exc:
+        print(
+            f"error: cannot write to the data directory {settings.data_dir}: {exc.strerror} ({exc.filename})",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except (FileExistsError, NotADirectoryError) as exc:
+        print(
+            f"error: the data directory {settings.data_dir} is not a folder ({exc.filename})", file=sys.stderr
+        )
         return EXIT_USAGE
     except NothingToIndex as exc:
         print(exc.summary.render(), file=sys.stderr)
@@ -69,7 +97,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from policyqa.assistant.pipeline import PolicyAssistant, QuestionError
-    from policyqa.index.store import IndexMissing, current_generation
+    from policyqa.index.store import IndexDamaged, IndexMissing, StoreUnavailable, current_generation
 
     if args.corpus:
         settings.index.corpus_dir = Path(args.corpus)
@@ -77,7 +105,10 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print("no index yet: building it from the corpus first…", file=sys.stderr)
     try:
         assistant = PolicyAssistant.from_settings(settings, progress=True)
-    except (IndexMissing, FileNotFoundError) as exc:
+    except StoreUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (IndexMissing, IndexDamaged, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     if args.questions:
@@ -253,6 +284,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--corpus", help="corpus folder (default: settings index.corpus_dir, i.e. corpus/)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="if another ingest is running on the same data dir, exit (code 1) instead of waiting for it",
+    )
     p.set_defaults(func=cmd_ingest)
     p = sub.add_parser("ask", help=cmd_ask.__doc__, description=cmd_ask.__doc__)
     p.add_argument("question", nargs="?", help="the question, in Chinese")
@@ -307,10 +343,21 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = _settings()
-    except ValidationError as exc:
-        print(f"error: invalid settings:\n{exc}", file=sys.stderr)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    return args.func(args, settings)
+    try:
+        return args.func(args, settings)
+    except Exception as exc:  # index and store failures of any command: one line, not a traceback
+        from policyqa.index.store import IndexDamaged, StoreUnavailable
+
+        if isinstance(exc, StoreUnavailable):
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        if isinstance(exc, IndexDamaged):
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        raise
 
 
 if __name__ == "__main__":

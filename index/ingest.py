@@ -4,13 +4,20 @@ Per document a content hash (file bytes + sidecar) decides what is reparsed; per
 decides what is re-embedded (``EmbeddingCache``). An unchanged corpus publishes nothing and embeds
 nothing. Hand-written rather than llama-index's IngestionPipeline because the Chroma collection,
 the BM25 index and the records must switch over together (see store.py), which it does not offer.
+
+One ingest runs at a time (a lock in the data directory, see leases.py). Each run first checks the
+vector store (an unreachable Chroma server fails before anything is embedded) and the current
+generation against its manifest: a damaged generation is rebuilt from the corpus and the
+embedding cache, so repairing re-embeds nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import shutil
 import time
 import uuid
 from collections import Counter
@@ -22,7 +29,7 @@ from pathlib import Path
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 from policyqa.core.profile import profile_of
 from policyqa.core.settings import Settings
-from policyqa.index import store
+from policyqa.index import leases, store
 from policyqa.index.chunk import Paragraph, SectionRecord, chunk_document
 from policyqa.index.clean import clean_text
 from policyqa.index.embed import EmbeddingCache, build_embedder
@@ -61,6 +68,9 @@ class IngestSummary:
     removed_docs: list[str] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
     missing_metadata: dict[str, list[str]] = field(default_factory=dict)
+    repaired: list[str] = field(default_factory=list)  # what was wrong with the generation rebuilt
+    kept_in_use: list[str] = field(default_factory=list)  # old generations a running process still reads
+    cache_set_aside: str | None = None  # a damaged embedding cache: its new name (and sqlite's complaint)
     seconds: float = 0.0
 
     def render(self) -> str:
@@ -72,6 +82,18 @@ class IngestSummary:
         ]
         if not self.changed:
             lines.append("index already up to date; nothing re-embedded")
+        if self.repaired:
+            lines.append(
+                f"repaired: the previous index was damaged ({'; '.join(self.repaired)}); "
+                "rebuilt from the corpus and the embedding cache"
+            )
+        if self.cache_set_aside:
+            lines.append(
+                f"note: the embedding cache could not be read and was set aside as {self.cache_set_aside}; "
+                "its paragraphs were re-embedded"
+            )
+        for generation in self.kept_in_use:
+            lines.append(f"note: kept old generation {generation}: a running app or command still reads it")
         for doc_id, fields in self.missing_metadata.items():
             lines.append(f"note: {doc_id} has no {', '.join(fields)} (add a .meta.toml sidecar)")
         for skipped in self.skipped:
@@ -118,10 +140,21 @@ def resolve_corpus(settings: Settings) -> Path:
     return configured
 
 
-def _read_corpus(corpus_dir: Path, skipped: list[SkippedFile], max_bytes: float = float("inf")) -> list[_Doc]:
-    docs: list[_Doc] = []
-    seen_ids: dict[str, str] = {}
-    seen_content: dict[str, str] = {}
+@dataclass
+class _Candidate:
+    path: Path
+    name: str
+    raw: str
+    text_digest: str
+
+
+def _read_corpus(
+    corpus_dir: Path,
+    skipped: list[SkippedFile],
+    max_bytes: float = float("inf"),
+    prev_docs: dict | None = None,
+) -> list[_Doc]:
+    candidates: list[_Candidate] = []
     for path in corpus_files(corpus_dir):
         name = str(path.relative_to(corpus_dir))
         size = path.stat().st_size
@@ -135,31 +168,89 @@ def _read_corpus(corpus_dir: Path, skipped: list[SkippedFile], max_bytes: float 
         except LoadError as exc:
             skipped.append(SkippedFile(name, str(exc)))
             continue
-        doc_id = path.stem
+        candidates.append(_Candidate(path, name, raw, hashlib.sha256(raw.encode("utf-8")).hexdigest()))
+    keepers = _without_duplicates(candidates, skipped, prev_docs or {})
+    docs: list[_Doc] = []
+    seen_ids: dict[str, str] = {}
+    for c in candidates:
+        if c.name not in keepers:
+            continue
+        doc_id = c.path.stem
         if doc_id in seen_ids:
-            skipped.append(SkippedFile(name, f"same document id as {seen_ids[doc_id]} (rename one of them)"))
+            skipped.append(
+                SkippedFile(c.name, f"same document id as {seen_ids[doc_id]} (rename one of them)")
+            )
             continue
-        text_digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()
-        if text_digest in seen_content:
-            skipped.append(SkippedFile(name, f"same text as {seen_content[text_digest]} (duplicate file)"))
-            continue
-        sidecar = sidecar_path(path)
+        sidecar = sidecar_path(c.path)
         sidecar_bytes = sidecar.read_bytes() if sidecar.exists() else b""
-        digest = hashlib.sha256(path.read_bytes() + b"\0" + sidecar_bytes).hexdigest()
-        seen_ids[doc_id] = name
-        seen_content[text_digest] = name
-        docs.append(_Doc(doc_id, path, digest, raw))
+        digest = hashlib.sha256(c.path.read_bytes() + b"\0" + sidecar_bytes).hexdigest()
+        seen_ids[doc_id] = c.name
+        docs.append(_Doc(doc_id, c.path, digest, c.raw))
     return docs
 
 
-def _previous(settings: Settings) -> tuple[str | None, dict]:
+def _without_duplicates(
+    candidates: list[_Candidate], skipped: list[SkippedFile], prev_docs: dict
+) -> set[str]:
+    """Names of the files to index: of files with the same text, the one already indexed keeps its
+    place (and doc id), else the one with a sidecar, else the first by name; the others are skipped."""
+
+    def rank(c: _Candidate) -> tuple:
+        indexed = prev_docs.get(c.path.stem, {}).get("file") == c.path.name
+        return (not indexed, not sidecar_path(c.path).exists(), c.name)
+
+    groups: dict[str, list[_Candidate]] = {}
+    for c in candidates:
+        groups.setdefault(c.text_digest, []).append(c)
+    keepers = set()
+    for group in groups.values():
+        keeper = min(group, key=rank)
+        keepers.add(keeper.name)
+        for other in sorted(group, key=rank)[1:]:
+            skipped.append(SkippedFile(other.name, f"same text as {keeper.name} (duplicate file)"))
+    return keepers
+
+
+def _check_vector_store(settings: Settings) -> str | None:
+    """Fail early if the Chroma server is unreachable; set a damaged embedded store aside (→ what was wrong)."""
+    try:
+        store.chroma_client(settings).list_collections()
+        return None
+    except store.StoreUnavailable:
+        raise
+    except Exception as exc:  # the embedded store's files are damaged (e.g. a half-written chroma.sqlite3)
+        if settings.chroma.mode == "server":
+            raise store.StoreUnavailable(f"the Chroma server failed to list collections: {exc}") from None
+        store.reset_chroma_clients()
+        target = store.set_aside(store.chroma_path(settings))
+        store.reset_chroma_clients()
+        cause = str(exc).splitlines()[0][:160] if str(exc) else exc.__class__.__name__
+        log.info(
+            "vector store %s is damaged (%s); set aside as %s",
+            store.chroma_path(settings),
+            cause,
+            target.name,
+        )
+        return f"the vector store {store.chroma_path(settings)} could not be read ({cause}; set aside as {target.name})"
+
+
+def _previous(settings: Settings) -> tuple[str | None, dict, list[str]]:
+    """The current generation, its manifest (if readable) and what is wrong with it (empty when sound)."""
     generation = store.current_generation(settings)
     if generation is None:
-        return None, {}
-    manifest = json.loads(
-        (store.index_root(settings) / generation / "manifest.json").read_text(encoding="utf-8")
-    )
-    return generation, manifest
+        return None, {}, []
+    problems = store.verify_generation(settings, generation)
+    try:
+        manifest = store.read_manifest(store.index_root(settings) / generation)
+    except store.IndexDamaged:
+        manifest = {}
+    if problems:
+        log.info(
+            "index generation %s is damaged (%s); rebuilding it from the corpus and the embedding cache",
+            generation,
+            "; ".join(problems),
+        )
+    return generation, manifest, problems
 
 
 def ingest(
@@ -167,27 +258,42 @@ def ingest(
     corpus_dir: Path | None = None,
     progress: bool = True,
     on_progress: Callable[[str, int, int], None] | None = None,
+    wait: bool = True,
+    on_wait: Callable[[str], None] | None = None,
 ) -> IngestSummary:
     """Bring the index up to date with the corpus folder; returns what was done.
 
     ``on_progress(stage, done, total)`` is called as paragraphs are embedded (for a UI's progress).
+    While another ingest runs on the same data directory this one waits (``on_wait`` gets the
+    message), or with ``wait=False`` raises ``IngestBusy``.
     """
     started = time.perf_counter()
     corpus_dir = corpus_dir or resolve_corpus(settings)
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
-    skipped: list[SkippedFile] = []
-    docs = _read_corpus(corpus_dir, skipped, settings.index.max_file_mb * 1e6)
-    prev_gen, prev_manifest = _previous(settings)
+    with leases.writer_lock(settings.data_dir, wait=wait, on_wait=on_wait):
+        return _ingest_locked(settings, corpus_dir, progress, on_progress)
+
+
+def _ingest_locked(settings, corpus_dir, progress, on_progress) -> IngestSummary:
+    started = time.perf_counter()
+    store_problem = _check_vector_store(settings)
+    prev_gen, prev_manifest, problems = _previous(settings)
+    if store_problem:
+        problems = [store_problem]
     fingerprint = config_fingerprint(settings)
     prev_docs = prev_manifest.get("documents", {}) if prev_manifest.get("config") == fingerprint else {}
-    summary = IngestSummary(generation=prev_gen, changed=True, skipped=skipped)
+    skipped: list[SkippedFile] = []
+    docs = _read_corpus(corpus_dir, skipped, settings.index.max_file_mb * 1e6, prev_docs)
+    summary = IngestSummary(generation=prev_gen, changed=True, skipped=skipped, repaired=problems)
     summary.added_docs = [d.doc_id for d in docs if d.doc_id not in prev_docs]
     summary.updated_docs = [
         d.doc_id for d in docs if d.doc_id in prev_docs and prev_docs[d.doc_id]["hash"] != d.digest
     ]
     summary.removed_docs = sorted(set(prev_docs) - {d.doc_id for d in docs})
-    if prev_gen and prev_docs and not (summary.added_docs or summary.updated_docs or summary.removed_docs):
+    if problems:
+        prev_gen, prev_docs = None, {}  # rebuild everything; the embedding cache spares the embedding
+    elif prev_gen and prev_docs and not (summary.added_docs or summary.updated_docs or summary.removed_docs):
         summary.changed = False
         _fill_counts(summary, prev_manifest)
         summary.seconds = time.perf_counter() - started
@@ -201,7 +307,7 @@ def ingest(
         settings, generation, paragraphs, sections, doc_entries, fingerprint, summary, progress, on_progress
     )
     store.publish(settings, generation)
-    store.collect_garbage(settings, keep={generation, prev_gen} - {None})
+    summary.kept_in_use = sorted(store.collect_garbage(settings, keep={generation}))
     summary.generation = generation
     summary.seconds = time.perf_counter() - started
     return summary
@@ -291,15 +397,21 @@ def _embed_all(
     cache = EmbeddingCache(
         settings.data_dir / "embeddings.sqlite", f"{settings.embed.backend}:{settings.embed.model}"
     )
+    if cache.set_aside_as is not None:
+        summary.cache_set_aside = f"{cache.set_aside_as.name} ({cache.damage})"
     try:
         texts = [p.embed_text for p in paragraphs]
         cached = cache.get_many(texts)
+        if cache.set_aside_as is not None:  # found damaged while reading
+            summary.cache_set_aside = f"{cache.set_aside_as.name} ({cache.damage})"
         missing = sorted({t for t in texts if cache.key(t) not in cached})
         summary.reused_embeddings = len(texts) - sum(1 for t in texts if cache.key(t) not in cached)
         summary.embedded = len(missing)
         if missing:
             embedder = build_embedder(settings.embed, settings.index.embed_batch_size)
             batch = settings.index.embed_batch_size
+            if on_progress is not None:
+                on_progress("embed", 0, len(missing))
             with tqdm(total=len(missing), desc="embed", unit="para", disable=not progress) as bar:
                 for i in range(0, len(missing), batch):
                     chunk = missing[i : i + batch]
@@ -307,8 +419,9 @@ def _embed_all(
                     cache.put_many(chunk, vectors)
                     cached.update({cache.key(t): v for t, v in zip(chunk, vectors, strict=True)})
                     bar.update(len(chunk))
-                    if on_progress is not None:  # not bar.n: a disabled bar does not count
-                        on_progress("embed", i + len(chunk), len(missing))
+                    if on_progress is not None:
+                        # not bar.n: a disabled tqdm (progress=False, as in the app) does not count
+                        on_progress("embed", min(i + batch, len(missing)), len(missing))
         return [cached[cache.key(t)] for t in texts]
     finally:
         cache.close()
@@ -317,11 +430,35 @@ def _embed_all(
 def _write_generation(
     settings, generation, paragraphs, sections, doc_entries, fingerprint, summary, progress, on_progress=None
 ):
-    from llama_index.vector_stores.chroma import ChromaVectorStore
-
     vectors = _embed_all(settings, paragraphs, summary, progress, on_progress)
     folder = store.index_root(settings) / generation
     folder.mkdir(parents=True)
+    leases.create_lease_file(folder)
+    try:
+        _write_files(
+            settings,
+            generation,
+            folder,
+            paragraphs,
+            sections,
+            vectors,
+            doc_entries,
+            fingerprint,
+            summary,
+            progress,
+        )
+    except BaseException:  # leave no half-written generation behind (a kill -9 leaves one for clean-up)
+        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(Exception):
+            store.chroma_client(settings).delete_collection(store.collection_name(generation))
+        raise
+
+
+def _write_files(
+    settings, generation, folder, paragraphs, sections, vectors, doc_entries, fingerprint, summary, progress
+):
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
     store.write_jsonl(folder / "paragraphs.jsonl", [p.to_dict() for p in paragraphs])
     store.write_jsonl(folder / "sections.jsonl", [s.to_dict() for s in sections])
     vocab = vocabulary(profile_of(settings))
@@ -351,6 +488,8 @@ def _write_generation(
         "config": fingerprint,
         "documents": doc_entries,
         "skipped": [s.__dict__ for s in summary.skipped],
+        "units": len(paragraphs),
+        "files": store.file_entries(folder),  # checked when the generation is opened
     }
     _fill_counts(summary, manifest)
     store.write_atomic(folder / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))

@@ -19,6 +19,7 @@ import bm25s
 import numpy as np
 from policyqa.core.profile import DEFAULT_PROFILE, Profile, load_profile
 
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import: no debug lines on stderr
 _STOPWORDS = set(
     [
         "的",

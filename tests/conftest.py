@@ -16,19 +16,23 @@ CHANGSHA = "changsha-hrss-14th-five-year-plan"
 XIANGTAN = "xiangtan-hrss-14th-five-year-plan"
 
 
-def _clear_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _clear_env(monkeypatch: pytest.MonkeyPatch, config: Path) -> None:
     for name in list(os.environ):
         if name.startswith(("ASSISTANT_", "OPENAI_")):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
     monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
-    monkeypatch.setenv("ASSISTANT_CONFIG", "/nonexistent/assistant.toml")
+    # An empty config file of the test's own: a developer's assistant.toml is never read (and a
+    # missing file named by ASSISTANT_CONFIG is an error).
+    config.write_text("", encoding="utf-8")
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(config))
 
 
 @pytest.fixture(autouse=True)
 def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test writes only under its own temp folder, whatever the caller's environment says."""
-    _clear_env(monkeypatch)
+    # Beside tmp_path, not in it: tests use tmp_path itself as a corpus folder.
+    _clear_env(monkeypatch, tmp_path.parent / f"{tmp_path.name}.assistant.toml")
     data_dir = tmp_path / "data"
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data_dir))
     return data_dir
