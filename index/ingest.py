@@ -267,7 +267,6 @@ def ingest(
     While another ingest runs on the same data directory this one waits (``on_wait`` gets the
     message), or with ``wait=False`` raises ``IngestBusy``.
     """
-    started = time.perf_counter()
     corpus_dir = corpus_dir or resolve_corpus(settings)
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
