@@ -22,7 +22,7 @@ _FOLLOW_UP_START = re.compile(r"^(那么?|那个|还有|另外|再|而|那要是
 _WEAK_START = re.compile(r"^(还有|另外|再|而|对于|至于)")
 # A follow-up that points back at the documents: the current-year wording of the last turn no longer holds.
 _BACK_TO_DOCUMENTS = re.compile(r"规划里|规划中|文件里|文件中|当初|原来|原先|计划的|定的")
-_RELATIVE_YEAR = re.compile(r"今年|明年|去年|本年度|现在|目前")
+_RELATIVE_YEAR = re.compile(r"今年|明年|去年|本年度|现在|目前|(?<!\d)20\d\d年?")
 # What the last question asked for, carried into a topic shift: 湘潭社保卡发了多少张 + 电子社保卡呢 →
 # 湘潭电子社保卡多少张.
 _ASKING_TAIL = re.compile(
