@@ -178,14 +178,18 @@ def plan_answer(
     periods: dict | None = None,
     df=None,
     thesaurus: dict[str, str] | None = None,
+    pool: list[Evidence] | None = None,
 ) -> ExtractivePlan:
-    """Choose the sentences (and the slot-matched lead) an extractive answer should quote."""
+    """Choose the sentences (and the slot-matched lead) an extractive answer should quote.
+
+    ``pool``: a wider set of retrieved paragraphs the asked figure may be found in (the top-k
+    ``evidence`` plus the next ones); the lead's paragraph is then quoted and cited like any other."""
     plan = _plan_sentences(evidence, terms, info)
     if not evidence or slots is None or words is None:
         return plan
     periods = periods or {}
     cands = selection.candidates(
-        evidence, _topic_terms(terms, df), words, _alternatives(info, thesaurus or {})
+        pool or evidence, _topic_terms(terms, df), words, _alternatives(info, thesaurus or {})
     )
     wants_figure = (slots.figure or info.numeric) and not info.listing and not slots.metadata
     if info.compare and wants_figure:

@@ -194,8 +194,17 @@ class PolicyAssistant:
         terms = self.terms.query_terms(
             expanded, info.places, skip=info.synonym_variants | self._slot_words(slots)
         )
+        pool = self._evidence(hits, max(self.settings.retrieval.top_k, self.settings.retrieval.figure_pool))
         plan = plan_answer(
-            evidence, terms, info, slots, self.words, self.periods, self.terms.df, self.profile.thesaurus
+            evidence,
+            terms,
+            info,
+            slots,
+            self.words,
+            self.periods,
+            self.terms.df,
+            self.profile.thesaurus,
+            pool,
         )
         features = self._refusal_features(plan, hits[: self.settings.retrieval.top_k], info, terms, slots)
         reason = decide(features, self._thresholds())
@@ -258,7 +267,7 @@ class PolicyAssistant:
         )
         return info, expanded, retriever.retrieve(self._retrieval_query(expanded, info))
 
-    def _evidence(self, hits) -> list[Evidence]:
+    def _evidence(self, hits, k: int | None = None) -> list[Evidence]:
         """The top-k hits as answerable evidence (paragraph, rank, document metadata, named or not)."""
         return [
             Evidence(
@@ -267,7 +276,7 @@ class PolicyAssistant:
                 self.snapshot.documents[h.node.metadata["doc_id"]]["meta"],
                 named="section" in h.node.metadata.get("sources", []),
             )
-            for rank, h in enumerate(hits[: self.settings.retrieval.top_k])
+            for rank, h in enumerate(hits[: k or self.settings.retrieval.top_k])
         ]
 
     def _retrieved(self, hits) -> list[RetrievedParagraph]:

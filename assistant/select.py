@@ -246,7 +246,7 @@ def _holds(t: str, folded: str) -> bool:
     if re.search(".{0,2}".join(map(re.escape, t)), folded):
         return True
     pairs = [t[i : i + 2] for i in range(len(t) - 1)]
-    return len(t) >= 4 and sum(1 for pair in pairs if pair in folded) / len(pairs) >= 0.7
+    return len(t) >= 4 and sum(1 for pair in pairs if pair in folded) / len(pairs) >= 0.6
 
 
 def value_kinds(text: str) -> set[str]:
@@ -426,7 +426,10 @@ def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) 
         # no lead line, but no refusal either. None at all: the documents give no such figure.
         near = [c for c in ranked if c.topic >= LEAD_MIN_TOPIC]
         if not near:
-            return Selection(related=related, mismatch="topic")
+            # Not even a loosely related figure: the documents give no such number. A figure that
+            # shares some of the question's words may still be it, worded otherwise: no verdict then.
+            loose = any(c.topic >= RELATED_MIN_TOPIC for c in ranked)
+            return Selection(related=related, mismatch="" if loose else "topic")
         # A county or a year was asked and none of the near figures names it: not stated either way.
         if slots.sub_places and not any(c.matches_places(slots) for c in near):
             return Selection(related=near[:2], mismatch="place")

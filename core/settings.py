@@ -78,6 +78,11 @@ class RetrievalSettings(BaseModel):
         "hybrid", description="hybrid: dense + BM25 fused; dense or sparse alone (for comparison)."
     )
     top_k: int = Field(6, ge=1, description="Paragraphs handed to the answerer.")
+    figure_pool: int = Field(
+        10,
+        ge=1,
+        description="Paragraphs searched for the asked figure (the answer quotes only the one it uses).",
+    )
     query_rules: bool = Field(
         True,
         description="Place scoping, per-document balancing, named-section lookup and synonyms; "
