@@ -323,11 +323,14 @@ def _clauses(ev, p, terms, period, region, words, alternatives) -> list[Candidat
         places = find_places(sentence, words.place_aliases, words.generic_places, near)
         sentence_topic = coverage(sentence, terms, alternatives)
         clauses = _CLAUSE.findall(sentence)
+        # A sentence with one figure is all about it: its other clauses are that figure's context.
+        single = sum(1 for c in clauses if _FIGURE.search(c)) == 1
         for i, clause in enumerate(clauses):
             if not _FIGURE.search(clause):
                 continue
             subject = clauses[i - 1] if i and len(clause) < 16 else ""
-            topic = coverage(subject + clause, terms, alternatives)
+            context = sentence if single else subject + clause
+            topic = coverage(context, terms, alternatives)
             text = (subject + clause).rstrip("，,；;。：:")
             text = re.sub(r"^——|^\d{1,2}[.．、]\s*", "", text)
             clause_places = (
@@ -342,7 +345,7 @@ def _clauses(ev, p, terms, period, region, words, alternatives) -> list[Candidat
                     clause_places,
                     topic,
                     sentence_topic,
-                    holds_heads(subject + clause, heads, alternatives),
+                    holds_heads(context, heads, alternatives),
                     True,
                     value_kinds(clause),
                     region,

@@ -133,8 +133,8 @@ def test_gate_fails_when_a_hard_check_regresses(real_index, real_snapshot, dev_i
     baseline = summarise(run_items(good, dev_items, progress=False), {"variant": "normal"})
     original = extractive.render_answer
 
-    def broken(plan, mode):  # an answerer that slips a wrong figure into every answer
-        rendered = original(plan, mode)
+    def broken(plan, mode, *args):  # an answerer that slips a wrong figure into every answer
+        rendered = original(plan, mode, *args)
         rendered.text = rendered.text.replace("[1]", "，约9876万人[1]", 1)
         return rendered
 

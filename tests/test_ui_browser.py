@@ -86,7 +86,7 @@ def test_ask_cite_reply_feedback_in_a_real_browser(running_app, browser):
     chat = page.locator("#chat")
     assert chat.locator("a.cite").count() >= 1 and "1700元/月" in chat.inner_text()
     card = page.locator("#sources #src-0-1")
-    assert "1700元/月" in card.inner_text() and card.locator("mark").count() == 1
+    assert "1700元/月" in card.inner_text() and card.locator(".src-text mark").count() == 1
     chat.locator("a.cite").first.click()
     page.wait_for_function(
         "() => document.querySelector('#src-0-1').classList.contains('flash')", timeout=5000

@@ -90,10 +90,9 @@ def installed(tmp_path_factory) -> Path:
 
 
 def _env(data_dir: Path) -> dict:
+    """A clean environment; no ASSISTANT_CONFIG, so only an assistant.toml in the working folder (none) counts."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_", "PYTHON"))}
-    env.update(
-        ASSISTANT_DATA_DIR=str(data_dir), ANONYMIZED_TELEMETRY="False", ASSISTANT_CONFIG="/nonexistent"
-    )
+    env.update(ASSISTANT_DATA_DIR=str(data_dir), ANONYMIZED_TELEMETRY="False")
     return env
 
 
