@@ -191,7 +191,11 @@ def plan_answer(
     cands = selection.candidates(
         pool or evidence, _topic_terms(terms, df), words, _alternatives(info, thesaurus or {})
     )
-    wants_figure = (slots.figure or info.numeric) and not info.listing and not slots.metadata
+    # A figure is wanted when the question asks for one (an amount, rate, count…), or when it reads as
+    # numeric and asks for nothing else (not a reason, a yes/no, a list).
+    wants_figure = (
+        (slots.figure or (info.numeric and not slots.value)) and not info.listing and not slots.metadata
+    )
     if info.compare and wants_figure:
         plan.leads = _per_document_leads(cands, slots, periods, evidence)
         plan.lead, plan.lead_evidence = "", None
