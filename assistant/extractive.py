@@ -207,7 +207,7 @@ def plan_answer(
         plan.lead = selection.lead_text(lead, periods, focus=focus)
         plan.lead_evidence = lead.evidence
         _quote_first(plan, lead)
-    elif wants_figure:
+    else:  # no figure answers the asked slots (or none was asked): no figure on the first line
         plan.lead, plan.lead_evidence = "", None
     if slots.sub_places and not wants_figure:
         names = "、".join(p.name for p in slots.sub_places)
