@@ -76,10 +76,14 @@ def is_follow_up(question: str, documents: dict, slot_terms: frozenset[str] = fr
 
 def _own_topic(core: str, slot_terms: frozenset[str]) -> bool:
     """Does the question name a topic, beyond period and value words (当初定的目标是多少 does not)?"""
-    from policyqa.index.sparse import tokenize
+    from policyqa.index.sparse import pos_tags, tokenize
 
     skip = set(slot_terms) | {"定", "写", "写的", "规定", "当初", "原来", "原先", "是", "的", "呢", "吗"}
-    return any(len(t) > 1 and t not in skip and not any(t in s for s in slot_terms) for t in tokenize(core))
+    words = [
+        t for t in tokenize(core) if len(t) > 1 and t not in skip and not any(t in s for s in slot_terms)
+    ]
+    # A topic is named by a noun (人事考试, 失业保险); "涉及多少人次" names none of its own.
+    return any(tags and tags[-1].startswith(("n", "vn")) for tags in (pos_tags(w) for w in words))
 
 
 def _strip_context_words(question: str, info) -> str:

@@ -499,9 +499,7 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
         plain = _plain(ev, [s for s in plan.sentences if s.evidence is ev])
         if plain:
             lines.append(f"{plain.rstrip('。；;，,')}。[{number[ev.paragraph.id]}]")
-    if any(selection.DocPeriod.of(ev.doc).is_plan for ev in order) and (
-        leads or _DIGIT.search("".join(lines))
-    ):
+    if leads and any(selection.DocPeriod.of(ev.doc).is_plan for ev in order):
         lines.append(
             "以上为规划文件中的内容，规划中的数字是编制时的情况或规划期目标，具体标准以现行政策为准。"
         )

@@ -406,6 +406,7 @@ class PolicyAssistant:
             dense_top=round(dense_top, 4),
             absent_terms=absent,
             absent_share=round(sum(terms[t] for t in absent) / total, 4),
+            present_coverage=round(self._present_coverage(plan, terms, absent), 4),
             foreign_places=self._foreign_places(info, slots, plan),
             uncovered_years=self._uncovered_years(plan, slots),
             near_miss=self._near_miss(slots),
@@ -420,6 +421,13 @@ class PolicyAssistant:
         ):
             return ""
         return slots.near_miss
+
+    @staticmethod
+    def _present_coverage(plan, terms: dict[str, float], absent: list[str]) -> float:
+        from policyqa.assistant.extractive import coverage
+
+        present = {t: w for t, w in terms.items() if t not in absent}
+        return max((coverage(s.text, present) for s in plan.sentences), default=0.0) if present else 0.0
 
     def _metadata_docs(self, slots: Slots, info: QueryInfo, doc: str | None) -> list[str]:
         """The documents a question about documents themselves (文号, 印发日期…) is about, else []."""

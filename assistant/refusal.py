@@ -28,6 +28,9 @@ class Reason(StrEnum):
         return self in (Reason.YEAR_NOT_COVERED, Reason.NEAR_MISS, Reason.SLOT_MISMATCH, Reason.FOREIGN_PLACE)
 
 
+SITUATION_SHARE = 0.8
+
+
 @dataclass
 class Thresholds:
     min_coverage: float = 0.5  # refuse when the best sentence covers less of the question's terms …
@@ -42,6 +45,7 @@ class RefusalFeatures:
     dense_top: float = 0.0
     absent_terms: list[str] = field(default_factory=list)
     absent_share: float = 0.0
+    present_coverage: float = 0.0  # best coverage counting only the terms that occur in the documents
     foreign_places: list[str] = field(default_factory=list)  # places no applicable document covers
     uncovered_years: list[str] = field(default_factory=list)  # asked years/periods no document states
     near_miss: str = ""  # procedure | contact | eligibility | legality
@@ -64,7 +68,12 @@ def decide(f: RefusalFeatures, t: Thresholds) -> Reason:
         return Reason.NEAR_MISS
     if f.absent_share >= t.absent_share:
         return Reason.ABSENT_TERMS
-    weak = f.best_coverage < t.min_coverage and f.dense_top < t.min_dense
+    # A minority of words the documents never use are the asker's situation (装修, 老板): judge the rest.
+    # When most of the question is unknown to the documents it is about something else: judge it all.
+    coverage = (
+        f.best_coverage if f.absent_share >= SITUATION_SHARE else max(f.best_coverage, f.present_coverage)
+    )
+    weak = coverage < t.min_coverage and f.dense_top < t.min_dense
     if weak:
         return Reason.WEAK_MATCH
     if f.figure_question and f.slot_mismatch:
