@@ -234,9 +234,17 @@ def _alternatives(info: QueryInfo, thesaurus: dict[str, str]) -> dict[str, set[s
 def _topic_terms(terms: dict[str, float], df=None) -> dict[str, float]:
     """The question's topic: its terms that occur in the corpus (an absent word cannot be matched by any
     candidate, it only makes every one look worse; absent terms are a refusal signal instead)."""
-    return {
+    from policyqa.index.sparse import pos_tags
+
+    kept = {
         t: w for t, w in terms.items() if not re.fullmatch(r"\d+", t) and (df is None or df.get(t, 0) > 0)
     }
+    return {t: w * (0.5 if _is_verb(pos_tags(t)) else 1.0) for t, w in kept.items()}
+
+
+def _is_verb(tags: list[str]) -> bool:
+    """Verbs (涉及, 帮助, 引进) say what happens; nouns (人次, 人事考试) name what is counted: verbs count half."""
+    return bool(tags) and tags[-1].startswith("v") and tags[-1] != "vn"
 
 
 def _per_document_leads(cands, slots, periods, evidence) -> list[tuple[str, Evidence]]:

@@ -337,7 +337,7 @@ class PolicyAssistant:
 
     def _slot_words(self, slots: Slots) -> set[str]:
         """Words that fill the period or place slot (十四五, 2025, 今年, 宁乡…) are not topic terms."""
-        words = set(slots.plan_names) | {str(y) for y in slots.years} | set(self.words.slot_terms)
+        words = set(slots.plan_names) | {str(y) for y in slots.years} | set(self.words.slot_terms) | {"上文"}
         words |= {p.name for p in slots.places} | {p.short for p in slots.places}
         return words | ({slots.relative_year} if slots.relative_year else set())
 

@@ -28,7 +28,7 @@ class Reason(StrEnum):
         return self in (Reason.YEAR_NOT_COVERED, Reason.NEAR_MISS, Reason.SLOT_MISMATCH, Reason.FOREIGN_PLACE)
 
 
-SITUATION_SHARE = 0.8
+SITUATION_SHARE = 0.7
 
 
 @dataclass
