@@ -231,3 +231,23 @@ def test_cli_eval_says_the_judge_is_skipped_offline(real_index, tmp_path, capsys
         ]
     )
     assert "LLM judge skipped" in capsys.readouterr().err
+
+
+def test_direct_and_misleading_are_scored_on_the_first_line():
+    from policyqa.assistant.answer import Answer
+    from policyqa.evals.dataset import EvalItem
+    from policyqa.evals.metrics import lead_scores
+
+    figure = EvalItem("x", "numeric", "dev", "长沙城区最低工资是多少？", True, [], ["1700元/月"])
+    right = Answer(question="q", text="长沙市“十三五”时期：城区最低工资标准提高到1700元/月[1]\n据…")
+    wrong_period = Answer(question="q", text="长沙市“十四五”规划目标：最低工资标准达到2000元/月[1]")
+    no_figure = Answer(question="q", text="据《长沙市…规划》：\n最低工资标准提高到1700元/月[1]")
+    assert lead_scores(figure, right) == (True, True, False)
+    assert lead_scores(figure, wrong_period) == (True, False, True)
+    assert lead_scores(figure, no_figure) == (True, False, False)  # not direct, but not misleading
+    near_miss = EvalItem("y", "unanswerable", "dev", "今年最低工资是多少？", False, [], [])
+    honest = Answer(
+        question="q", text="所提供的政策文件未载明2026年的最低工资标准，相关：1700元/月[1]", refused=True
+    )
+    blunt = Answer(question="q", text="长沙市最低工资标准为1700元/月[1]")
+    assert lead_scores(near_miss, honest)[2] is False and lead_scores(near_miss, blunt)[2] is True
