@@ -65,10 +65,6 @@ class Profile:
     thresholds: dict[str, RefusalThresholds] = field(default_factory=dict)  # embedding model → thresholds
     provinces: dict[str, list[str]] = field(default_factory=dict)  # province → its cities (places.toml)
 
-    @property
-    def thresholds_file(self) -> Path:
-        return self.folder / "thresholds.toml"
-
     def intent_pattern(self, intent: str) -> re.Pattern:
         """One regular expression matching any word of an intent's list (never matches when empty)."""
         words = self.intents.get(intent, ())
