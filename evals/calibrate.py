@@ -12,18 +12,20 @@ from __future__ import annotations
 import itertools
 import json
 import sys
+from dataclasses import fields
 from pathlib import Path
 
-FIXED_REASONS = ("nothing retrieved", "no document covers", "nothing quoted mentions")
+from policyqa.assistant.refusal import Reason, RefusalFeatures, Thresholds
+from policyqa.assistant.refusal import decide as refusal_decision
+
+_FEATURES = {f.name for f in fields(RefusalFeatures)}
 
 
 def decide(features: dict, coverage: float, dense: float, absent: float) -> bool:
-    reason = features.get("refusal_reason", "")
-    if reason.startswith(FIXED_REASONS):
-        return True
-    if features.get("absent_share", 0) >= absent:
-        return True
-    return features.get("best_coverage", 1) < coverage and features.get("dense_top", 1) < dense
+    """Would the assistant refuse with these thresholds? The same decision as assistant/refusal.py,
+    on the features the eval run recorded."""
+    recorded = RefusalFeatures(**{k: v for k, v in features.items() if k in _FEATURES})
+    return refusal_decision(recorded, Thresholds(coverage, dense, absent)) is not Reason.NONE
 
 
 def calibrate(results: list[dict]) -> list[tuple]:
