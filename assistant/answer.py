@@ -43,6 +43,7 @@ class GroundingReport:
     removed_sentences: list[str] = field(default_factory=list)
     unsupported_numbers: list[str] = field(default_factory=list)
     invalid_markers: list[int] = field(default_factory=list)
+    no_content: bool = False  # nothing but markers, headers, frames or connectives was left
 
     @property
     def changed(self) -> bool:
@@ -65,6 +66,7 @@ class Answer:
     diagnostics: dict = field(default_factory=dict)
     fallback: str = ""  # why the LLM answer was replaced by the extractive one (empty when it was not)  # refusal features and reason, for tuning and logs
     timings_ms: dict[str, float] = field(default_factory=dict)
+    generated_text: str = ""  # what the LLM wrote, before grounding (empty for extractive answers)
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -214,6 +214,18 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_llm(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve a pinned local model (needs the local-llm extra) over an OpenAI-compatible API on 127.0.0.1."""
+    from policyqa.assistant.localllm import LocalModelError, serve
+
+    try:
+        serve(args.model, settings.data_dir, args.port, parallel=args.parallel, threads=args.threads)
+    except LocalModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m assistant",
@@ -260,6 +272,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="reduced run (under two minutes) for smoke tests")
     p.add_argument("--json", help="where to write the JSON report (default <data_dir>/bench.json)")
     p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("llm", help=cmd_llm.__doc__, description=cmd_llm.__doc__)
+    llm_sub = p.add_subparsers(dest="llm_command", required=True)
+    p = llm_sub.add_parser(
+        "serve",
+        help="assemble and verify the pinned GGUF (cached under <data_dir>/models/) and serve it",
+        description="Assemble and verify the pinned GGUF (cached under <data_dir>/models/<sha256>.gguf) and "
+        "serve it on 127.0.0.1 until interrupted. Then set ASSISTANT_LLM_BASE_URL and ASSISTANT_LLM_MODEL "
+        "as printed.",
+    )
+    p.add_argument(
+        "--model", choices=["0.5b", "1.5b"], default="0.5b", help="which pinned model (default 0.5b)"
+    )
+    p.add_argument("--port", type=int, default=8081, help="port on 127.0.0.1 (default 8081)")
+    p.add_argument("--parallel", type=int, default=1, help="concurrent requests (slots); default 1")
+    p.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
+    p.set_defaults(func=cmd_llm)
     return parser
 
 

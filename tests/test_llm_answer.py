@@ -73,10 +73,23 @@ def test_invalid_citation_numbers_are_dropped(llm_assistant, fake_openai):
 
 def test_model_refusal_is_shown_as_a_refusal_with_suggestions(llm_assistant, fake_openai):
     fake_openai.replies.append(REFUSAL + "。")
-    answer = llm_assistant.ask("长沙职业技能竞赛每年带动多少人？")
+    answer = llm_assistant.ask("湘潭城镇调查失业率的目标是多少？")  # retrieval matches only weakly
+    assert answer.diagnostics["best_coverage"] < 0.6
     assert answer.refused and answer.citations == []
     assert answer.text.startswith(REFUSAL)
     assert answer.suggestions and all(s.startswith("《") for s in answer.suggestions)
+
+
+def test_model_refusal_despite_a_confident_match_shows_the_offline_answer_beside_it(
+    llm_assistant, fake_openai
+):
+    fake_openai.replies.append(REFUSAL + "。")
+    answer = llm_assistant.ask("长沙职业技能竞赛每年带动多少人？")
+    assert not answer.refused and answer.backend == "extractive"
+    assert "每年带动5万人" in answer.text and answer.citations
+    assert answer.generated_text == REFUSAL + "。"
+    assert answer.fallback == "the model refused although retrieval matched well"
+    assert any(REFUSAL in n and "离线摘录" in n for n in answer.notices)
 
 
 def test_unanswerable_question_is_refused_without_calling_the_model(llm_assistant, fake_openai):
