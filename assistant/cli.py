@@ -144,6 +144,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         write_reports,
     )
 
+    if args.llm_local:
+        return _eval_local(args, settings)
     assistant = PolicyAssistant.from_settings(settings, progress=True)
     path = Path(args.set) if args.set else DEFAULT_SET
     try:
@@ -196,6 +198,49 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             print(f"  - {failure}", file=sys.stderr)
         return EXIT_ERROR
     print("eval gate passed")
+    return EXIT_OK
+
+
+def _eval_local(args: argparse.Namespace, settings: Settings) -> int:
+    """The eval set against the pinned local model(s) and the offline answers, one table (no gate)."""
+    import json
+
+    from policyqa.assistant.localllm import LocalModelError
+    from policyqa.evals import local_eval
+    from policyqa.evals.dataset import DEFAULT_SET, EvalSetError, load_eval_set
+    from policyqa.index.store import open_index
+
+    path = Path(args.set) if args.set else DEFAULT_SET
+    try:
+        counts = (
+            [int(n) for n in args.prompt_paragraphs.split(",")]
+            if args.prompt_paragraphs
+            else [settings.llm.prompt_paragraphs]
+        )
+        from policyqa.assistant.pipeline import PolicyAssistant
+
+        PolicyAssistant.from_settings(settings, progress=not args.quiet)  # builds the index when missing
+        items = load_eval_set(open_index(settings).paragraphs, path, args.split)
+    except (EvalSetError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.limit:
+        items = items[: args.limit]
+    models = ["0.5b", "1.5b"] if args.model == "both" else [args.model]
+    try:
+        report = local_eval.run(settings, items, models, counts, args.judge_items, progress=not args.quiet)
+    except LocalModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    report_dir = Path(args.report) if args.report else settings.data_dir / "eval-report"
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / "llm-local.json").write_text(
+        json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    table = local_eval.render(report)
+    (report_dir / "llm-local.md").write_text(table + "\n", encoding="utf-8")
+    print(table)
+    print(f"report: {report_dir / 'llm-local.md'}")
     return EXIT_OK
 
 
@@ -267,6 +312,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", help="folder for report.json and report.md (default <data_dir>/eval-report)")
     p.add_argument("--limit", type=int, help="only the first N questions (smoke runs)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--llm-local",
+        action="store_true",
+        help="run against the pinned local model(s) (local-llm extra) beside the offline answers; no gate",
+    )
+    p.add_argument(
+        "--model", choices=["0.5b", "1.5b", "both"], default="1.5b", help="local model(s) for --llm-local"
+    )
+    p.add_argument(
+        "--prompt-paragraphs",
+        help="with --llm-local: comma-separated paragraph counts to compare (default: llm.prompt_paragraphs)",
+    )
+    p.add_argument(
+        "--judge-items",
+        type=int,
+        default=60,
+        help="with --llm-local: labelled grounding claims the model's LLM judge is scored on (0: none)",
+    )
     p.set_defaults(func=cmd_eval)
     p = sub.add_parser("bench", help=cmd_bench.__doc__, description=cmd_bench.__doc__)
     p.add_argument("--quick", action="store_true", help="reduced run (under two minutes) for smoke tests")
