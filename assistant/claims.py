@@ -27,7 +27,8 @@ _CONTENT_CHARS = re.compile(r"[\w\u3400-\u9fff]")
 _TITLE = re.compile(r"《[^》]*》")
 _SCALES = {"千": 1e3, "万": 1e4, "亿": 1e8}
 _UNITS = "元/月|元/人|元/年|万元|元|人次|人|户|个百分点|个|家|所|项|次|%|岁|天|小时|平方米|亩|公里|倍|名|套|件|场|届|条|期|本|张|类"
-_FIGURE = re.compile(rf"(?<![\d.])(\d+(?:\.\d+)?)\s*([千万亿])?\s*({_UNITS})?")
+# "[50]万人次": a bracketed 5-year total keeps its unit after the bracket.
+_FIGURE = re.compile(rf"(?<![\d.])(\d+(?:\.\d+)?)\]?\s*([千万亿])?\s*({_UNITS})?")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:[—–\-~至到]\s*((?:19|20)\d{2}))?\s*年")
 _PLAN_PERIOD = re.compile(r"十([一二三四五六])五")
 _PLAN_START = {"一": 2006, "二": 2011, "三": 2016, "四": 2021, "五": 2026, "六": 2031}
@@ -40,7 +41,7 @@ _INDICATOR_KEYS = ("指标", "项目", "名称", "内容")
 @dataclass
 class ClaimVerdict:
     supported: bool
-    reason: str = ""  # uncited | number | overlap | unit | period | indicator | place | term | negation
+    reason: str = ""  # empty | header | uncited | number | overlap | unit | period | indicator | place | term | negation
     bad_numbers: set[str] = field(default_factory=set)
 
 
@@ -258,6 +259,18 @@ def _missing_place(claim: str, source_text: str) -> str:
     return ""
 
 
+def _period_contradiction(claim: str, paragraphs: list[str]) -> bool:
+    """The claim names a year or plan period that the cited paragraphs contradict: they name periods,
+    none of them this one (a 十三五 result told as 十四五, a 2020 event as 2025)."""
+    stated = [p for _, p in _period_mentions(unicodedata.normalize("NFKC", _TITLE.sub("", claim)))]
+    if not stated:
+        return False
+    given = set().union(
+        *(p for text in paragraphs for _, p in _period_mentions(unicodedata.normalize("NFKC", text)))
+    )
+    return bool(given) and any(not (period & given) for period in stated)
+
+
 def _title_mismatch(claim: str, source_text: str) -> str:
     """A document named in the claim (《…》) but not quoted exactly must not name another place or period."""
     from policyqa.index.sparse import place_names
@@ -308,7 +321,8 @@ def is_header_echo(content: str, headers: list[str]) -> bool:
     for piece in sorted(pieces, key=len, reverse=True):
         text = text.replace(piece, "")
     left = [ch for ch in text if _CONTENT_CHARS.match(ch)]
-    had_header = "《" in folded or any(len(p) >= 4 and p in folded for p in pieces)
+    found = [p for p in pieces if len(p) >= 4 and p in folded]
+    had_header = "《" in folded or ">" in folded or len(found) >= 2
     return had_header and len(left) <= 3
 
 
@@ -320,6 +334,10 @@ def check_claim(
     ``allowed`` are numbers from the cited documents' metadata (文号, dates), never figures."""
     content = strip_marks(claim).strip()
     numbers = _numbers(content)
+    if not _CONTENT_CHARS.search(content):
+        return ClaimVerdict(False, "empty")  # bare markers and separators: "[1]、[2]、[3]"
+    if is_header_echo(content, [header for header, _ in sources]):
+        return ClaimVerdict(False, "header")  # an echoed source header says nothing
     if not sources:
         return ClaimVerdict(False, "uncited", numbers - set(allowed))
     texts = [f"{header}{text}" for header, text in sources]
@@ -333,6 +351,8 @@ def check_claim(
         reason = _figure_reason(figure, cited_figures)
         if reason:
             return ClaimVerdict(False, reason, {figure.value})
+    if _period_contradiction(content, [text for _, text in sources]):
+        return ClaimVerdict(False, "period")
     source_text = fold("".join(texts))
     title_reason = _title_mismatch(content, source_text)
     if title_reason:

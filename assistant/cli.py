@@ -224,8 +224,8 @@ def _eval_local(args: argparse.Namespace, settings: Settings) -> int:
     except (EvalSetError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.limit:
-        items = items[: args.limit]
+    if args.limit:  # spread over the set (it is ordered by type), so every type is represented
+        items = items[:: max(1, len(items) // args.limit)][: args.limit]
     models = ["0.5b", "1.5b"] if args.model == "both" else [args.model]
     try:
         report = local_eval.run(settings, items, models, counts, args.judge_items, progress=not args.quiet)
@@ -310,7 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", help="baseline JSON to compare with (default evals/baseline.json)")
     p.add_argument("--update-baseline", action="store_true", help="write this run as the new baseline")
     p.add_argument("--report", help="folder for report.json and report.md (default <data_dir>/eval-report)")
-    p.add_argument("--limit", type=int, help="only the first N questions (smoke runs)")
+    p.add_argument(
+        "--limit",
+        type=int,
+        help="only N questions (smoke runs): the first N, or N spread over types with --llm-local",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--llm-local",

@@ -113,7 +113,7 @@ def _check_sentence(
     if not valid:
         return _reject(content, numbers - allowed, report)
     verdict = check_claim(
-        content, [(f"{by_n[n].doc_title}{by_n[n].section}", by_n[n].text) for n in valid], allowed
+        content, [(f"{by_n[n].doc_title}\n{by_n[n].section}", by_n[n].text) for n in valid], allowed
     )
     if not verdict.supported:
         return _reject(content, verdict.bad_numbers, report)

@@ -39,7 +39,8 @@ def load_set(path: Path = GROUNDING_SET) -> list[dict]:
 def score(items: list[dict]) -> list[Scored]:
     out = []
     for item in items:
-        sources = [(item.get("header", ""), item["paragraph"])] if item["paragraph"] else []
+        texts = item.get("paragraphs") or ([item["paragraph"]] if item.get("paragraph") else [])
+        sources = [(item.get("header", ""), text) for text in texts]
         verdict = check_claim(item["claim"], sources)
         out.append(Scored(item, not verdict.supported, verdict.reason))
     return out

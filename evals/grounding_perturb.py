@@ -68,12 +68,15 @@ def _split(paragraph_id: str) -> str:
     return "heldout" if int(hashlib.sha256(paragraph_id.encode()).hexdigest(), 16) % 5 < 2 else "dev"
 
 
+TITLES: dict[str, str] = {}  # doc id → title, filled by build(); the header grounding sees is title + section
+
+
 def _item(kind: str, claim: str, paragraph, supported: bool, cited: bool = True) -> dict:
     return {
         "claim": protect_brackets(claim),  # as the model sees a source's own [50]: ［50］
         "paragraph": paragraph.text if cited else "",
         "paragraph_id": paragraph.id,
-        "header": paragraph.section,
+        "header": f"{TITLES.get(paragraph.doc_id, '')}\n{paragraph.section}",
         "supported": supported,
         "type": kind,
         "origin": "synthetic",
@@ -216,6 +219,7 @@ def build(data_dir: Path, seed: int = 13) -> list[dict]:
 
     rng = random.Random(seed)
     snapshot = open_index(Settings(data_dir=data_dir))
+    TITLES.update({doc_id: entry["meta"].get("title", "") for doc_id, entry in snapshot.documents.items()})
     items: list[dict] = []
     for p in snapshot.paragraphs:
         if p.kind == "table_row":

@@ -72,7 +72,7 @@ def judge_agreement(llm, model_name: str, cache: Path, limit: int) -> dict:
     from policyqa.evals.grounding_eval import load_set
     from policyqa.evals.judge import LLMJudge
 
-    items = [i for i in load_set() if i["paragraph"]]
+    items = [i for i in load_set() if i.get("paragraph")]
     step = max(1, len(items) // limit) if limit else 1
     sample = items[::step][:limit]
     judge = LLMJudge(llm, model_name, cache)

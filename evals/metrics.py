@@ -22,7 +22,7 @@ import statistics
 from dataclasses import asdict, dataclass, field
 
 from policyqa.assistant.answer import Answer
-from policyqa.assistant.claims import check_claim, is_header_echo, negation_flip
+from policyqa.assistant.claims import check_claim, negation_flip
 from policyqa.assistant.grounding import FRAME_PATTERN, SUPPORT_THRESHOLD, support
 from policyqa.core.text import (
     CITATION_MARK,
@@ -197,8 +197,6 @@ def pre_grounding(answer: Answer) -> dict:
     claims, invented = 0, []
     for content, markers in text_claims(answer.generated_text):
         cited = [prompt[n] for n in markers if n in prompt]
-        if is_header_echo(content, [r.section for r in cited]):
-            continue
         claims += 1
         if not check_claim(content, [(r.section, r.text) for r in cited]).supported:
             invented.append(content)
