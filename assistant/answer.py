@@ -43,7 +43,8 @@ class GroundingReport:
     removed_sentences: list[str] = field(default_factory=list)
     unsupported_numbers: list[str] = field(default_factory=list)
     invalid_markers: list[int] = field(default_factory=list)
-    no_content: bool = False  # nothing but markers, headers, frames or connectives was left
+    no_content: bool = False  # the answer held nothing but markers, headers, frames or connectives
+    noise_removed: int = 0  # of removed_sentences, bare markers and echoed headers (not claims)
 
     @property
     def changed(self) -> bool:

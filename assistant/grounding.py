@@ -69,7 +69,7 @@ def ground(text: str, citations: list[Citation], metadata_text: str = "") -> tup
             claims += _is_claim(kept)
     lines = ["".join(kept_lines.get(i, [])) for i in range(line_count)]
     cleaned = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    report.no_content = claims == 0
+    report.no_content = claims == 0 and len(report.removed_sentences) == report.noise_removed
     return cleaned, report
 
 
@@ -92,6 +92,7 @@ def _check_sentence(
     if not content or not _CONTENT_CHARS.search(content):
         if own:
             report.removed_sentences.append(sentence.strip())  # bare markers: "[1] [2] [3]"
+            report.noise_removed += 1
         return None
     sources_all = list(by_n.values())
     if is_header_echo(
@@ -100,6 +101,7 @@ def _check_sentence(
         if FRAME_PATTERN.search(content):
             return sentence  # "据《…》第三章：" frames the answer; it is no claim
         report.removed_sentences.append(content)  # an echoed source header is not a claim
+        report.noise_removed += 1
         return None
     numbers = _numbers(content)
     all_source_numbers = set().union(*(_numbers(c.text) for c in by_n.values())) if by_n else set()

@@ -213,8 +213,11 @@ class PolicyAssistant:
 
         t = time.perf_counter()
         if not answer.refused:
+            parsed = [(c.n, c.id) for c in answer.citations]
             emptied = self._ground(answer, evidence, mode)
             if emptied and answer.backend != "extractive":
+                answer.diagnostics["llm_citations"] = parsed  # what the model cited, for logs and tests
+                answer.diagnostics["llm_removed"] = list(answer.grounding.removed_sentences)
                 yield StreamEvent("reset")
                 reason = "no content beyond markers, headers or frames" if answer.grounding.no_content else ""
                 yield from self._fall_back(
