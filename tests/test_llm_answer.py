@@ -136,3 +136,15 @@ def test_source_brackets_cannot_be_mistaken_for_citations(llm_assistant, fake_op
     llm_assistant.ask("长沙十四五期间城镇新增就业目标是多少？")
     prompt = fake_openai.chat_requests()[-1]["messages"][1]["content"]
     assert "［75］万人" in prompt and "[75]" not in prompt
+
+
+def test_an_answer_of_markers_and_echoed_headers_is_no_answer(llm_assistant, fake_openai):
+    def reply(body):
+        n = cite(body, "1700元/月")
+        return f"[1] [2] [3]\n[{n}] 《长沙市“十四五”人力资源和社会保障事业发展规划（2021—2025年）》第二章 > 第三节"
+
+    fake_openai.replies.append(reply)
+    answer = llm_assistant.ask("长沙城区最低工资标准是多少？")
+    assert answer.fallback == "no content beyond markers, headers or frames"
+    assert answer.backend == "extractive" and "1700元/月" in answer.text
+    assert "[1] [2] [3]" in answer.generated_text and "[1] [2] [3]" not in answer.text
