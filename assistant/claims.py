@@ -36,6 +36,9 @@ _NEGATION = re.compile(r"不(?!断|少|仅)|未|无|没有|非|禁止")
 _CLAUSE_SPLIT = re.compile(r"[，,。；;：:！？!?、]")
 _TABLE_ROW = re.compile(r"^[^；：]{1,12}：[^；]*；")
 _INDICATOR_KEYS = ("指标", "项目", "名称", "内容")
+_HEADING_LABEL = re.compile(
+    r"第[一二三四五六七八九十百\d]+[章节部分篇]|专栏\d+|[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、"
+)
 
 
 @dataclass
@@ -320,6 +323,7 @@ def is_header_echo(content: str, headers: list[str]) -> bool:
     text = _TITLE.sub("", folded)
     for piece in sorted(pieces, key=len, reverse=True):
         text = text.replace(piece, "")
+    text = _HEADING_LABEL.sub("", text)  # "第二章 > 第三节": heading numbers without their titles
     left = [ch for ch in text if _CONTENT_CHARS.match(ch)]
     found = [p for p in pieces if len(p) >= 4 and p in folded]
     had_header = "《" in folded or ">" in folded or len(found) >= 2
