@@ -165,6 +165,7 @@ def render(report: dict) -> str:
             j = info["judge"]
             lines[-1] += (
                 f"; its LLM judge on {j['items']} labelled claims: agreement {cell(j['agreement'])}, "
-                f"passes {cell(j['passes_unsupported'])} of unsupported ones, {j['unjudged']} unparsable verdicts"
+                f"share of unsupported claims it passed {cell(j['passes_unsupported'])}, "
+                f"{j['unjudged']} unparsable verdicts"
             )
     return "\n".join(lines)

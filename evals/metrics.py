@@ -197,8 +197,11 @@ def pre_grounding(answer: Answer) -> dict:
     claims, invented = 0, []
     for content, markers in text_claims(answer.generated_text):
         cited = [prompt[n] for n in markers if n in prompt]
+        verdict = check_claim(content, [(r.section, r.text) for r in cited])
+        if verdict.reason in ("empty", "header"):
+            continue  # bare markers and echoed headers are no claims (grounding removes them)
         claims += 1
-        if not check_claim(content, [(r.section, r.text) for r in cited]).supported:
+        if not verdict.supported:
             invented.append(content)
     shown = fold(answer.text) if not answer.fallback else ""
     removed = sum(1 for c in invented if fold(c) not in shown)
