@@ -197,7 +197,8 @@ def table_figures(text: str) -> list[Figure]:
 def source_figures(text: str) -> list[Figure]:
     text = unicodedata.normalize("NFKC", text)
     if _TABLE_ROW.match(text) and text.count(":") >= 3:
-        return table_figures(text.split("(注")[0])
+        row, _, note = text.partition("(注")
+        return table_figures(row) + prose_figures(note)  # the table's 注 ("[]内为5年累计数") is prose
     return prose_figures(text)
 
 

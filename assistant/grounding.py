@@ -89,6 +89,8 @@ def _check_sentence(
         report.invalid_markers.extend(invalid)
         sentence = CITATION_MARK.sub(lambda m: m.group(0) if int(m.group(1)) in by_n else "", sentence)
     content = strip_marks(sentence).strip()
+    if content.strip("、，,；;。 ") and not _CONTENT_CHARS.search(content):
+        return sentence  # a closing bracket and its marker, split off the sentence before: "）[1]"
     if not content or not _CONTENT_CHARS.search(content):
         if own:
             report.removed_sentences.append(sentence.strip())  # bare markers: "[1] [2] [3]"
