@@ -49,6 +49,8 @@ class GroundingReport:
     removed_sentences: list[str] = field(default_factory=list)
     unsupported_numbers: list[str] = field(default_factory=list)
     invalid_markers: list[int] = field(default_factory=list)
+    no_content: bool = False  # the answer held nothing but markers, headers, frames or connectives
+    noise_removed: int = 0  # of removed_sentences, bare markers and echoed headers (not claims)
 
     @property
     def changed(self) -> bool:
@@ -72,6 +74,7 @@ class Answer:
     fallback: str = ""  # why the LLM answer was replaced by the extractive one (empty when it was not)
     draft: str = ""  # reply mode: the draft as sent to the citizen (no [n] markers, no table syntax)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    generated_text: str = ""  # what the LLM wrote, before grounding (empty for extractive answers)
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -177,6 +177,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         write_reports,
     )
 
+    if args.llm_local:
+        return _eval_local(args, settings)
     if args.corpus:  # another corpus gets its own index beside the main one, which stays untouched
         corpus = Path(args.corpus)
         if not corpus.is_dir():
@@ -247,6 +249,49 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _eval_local(args: argparse.Namespace, settings: Settings) -> int:
+    """The eval set against the pinned local model(s) and the offline answers, one table (no gate)."""
+    import json
+
+    from policyqa.assistant.localllm import LocalModelError
+    from policyqa.evals import local_eval
+    from policyqa.evals.dataset import DEFAULT_SET, EvalSetError, load_eval_set
+    from policyqa.index.store import open_index
+
+    path = Path(args.set) if args.set else DEFAULT_SET
+    try:
+        counts = (
+            [int(n) for n in args.prompt_paragraphs.split(",")]
+            if args.prompt_paragraphs
+            else [settings.llm.prompt_paragraphs]
+        )
+        from policyqa.assistant.pipeline import PolicyAssistant
+
+        PolicyAssistant.from_settings(settings, progress=not args.quiet)  # builds the index when missing
+        items = load_eval_set(open_index(settings).paragraphs, path, args.split)
+    except (EvalSetError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.limit:  # spread over the set (it is ordered by type), so every type is represented
+        items = items[:: max(1, len(items) // args.limit)][: args.limit]
+    models = ["0.5b", "1.5b"] if args.model == "both" else [args.model]
+    try:
+        report = local_eval.run(settings, items, models, counts, args.judge_items, progress=not args.quiet)
+    except LocalModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    report_dir = Path(args.report) if args.report else settings.data_dir / "eval-report"
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / "llm-local.json").write_text(
+        json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    table = local_eval.render(report)
+    (report_dir / "llm-local.md").write_text(table + "\n", encoding="utf-8")
+    print(table)
+    print(f"report: {report_dir / 'llm-local.md'}")
+    return EXIT_OK
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """Measure speed and quality of the system and its alternatives side by side (prints a table and JSON)."""
     import json
@@ -265,6 +310,18 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"\nJSON: {out}")
+    return EXIT_OK
+
+
+def cmd_llm(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve a pinned local model (needs the local-llm extra) over an OpenAI-compatible API on 127.0.0.1."""
+    from policyqa.assistant.localllm import LocalModelError, serve
+
+    try:
+        serve(args.model, settings.data_dir, args.port, parallel=args.parallel, threads=args.threads)
+    except LocalModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_OK
 
 
@@ -322,8 +379,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", help="baseline JSON to compare with (default evals/baseline.json)")
     p.add_argument("--update-baseline", action="store_true", help="write this run as the new baseline")
     p.add_argument("--report", help="folder for report.json and report.md (default <data_dir>/eval-report)")
-    p.add_argument("--limit", type=int, help="only the first N questions (smoke runs)")
+    p.add_argument(
+        "--limit",
+        type=int,
+        help="only N questions (smoke runs): the first N, or N spread over types with --llm-local",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--llm-local",
+        action="store_true",
+        help="run against the pinned local model(s) (local-llm extra) beside the offline answers; no gate",
+    )
+    p.add_argument(
+        "--model", choices=["0.5b", "1.5b", "both"], default="1.5b", help="local model(s) for --llm-local"
+    )
+    p.add_argument(
+        "--prompt-paragraphs",
+        help="with --llm-local: comma-separated paragraph counts to compare (default: llm.prompt_paragraphs)",
+    )
+    p.add_argument(
+        "--judge-items",
+        type=int,
+        default=60,
+        help="with --llm-local: labelled grounding claims the model's LLM judge is scored on (0: none)",
+    )
     p.set_defaults(func=cmd_eval)
     p = sub.add_parser("bench", help=cmd_bench.__doc__, description=cmd_bench.__doc__)
     p.add_argument("--quick", action="store_true", help="reduced run (under two minutes) for smoke tests")
@@ -333,6 +412,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--modes", default="embedded", help="stores for --scale: embedded, server or embedded,server"
     )
     p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("llm", help=cmd_llm.__doc__, description=cmd_llm.__doc__)
+    llm_sub = p.add_subparsers(dest="llm_command", required=True)
+    p = llm_sub.add_parser(
+        "serve",
+        help="assemble and verify the pinned GGUF (cached under <data_dir>/models/) and serve it",
+        description="Assemble and verify the pinned GGUF (cached under <data_dir>/models/<sha256>.gguf) and "
+        "serve it on 127.0.0.1 until interrupted. Then set ASSISTANT_LLM_BASE_URL and ASSISTANT_LLM_MODEL "
+        "as printed.",
+    )
+    p.add_argument(
+        "--model", choices=["0.5b", "1.5b"], default="0.5b", help="which pinned model (default 0.5b)"
+    )
+    p.add_argument("--port", type=int, default=8081, help="port on 127.0.0.1 (default 8081)")
+    p.add_argument("--parallel", type=int, default=1, help="concurrent requests (slots); default 1")
+    p.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
+    p.set_defaults(func=cmd_llm)
     return parser
 
 

@@ -1,10 +1,13 @@
 """The grounding check run on every answer, whichever backend wrote it.
 
 Each sentence must be supported by the paragraphs its [n] markers cite (character-bigram overlap,
-which works for Chinese without a tokenizer), and every number in it must occur in a cited
-paragraph or in the cited documents' metadata (title, 文号, date). Sentences that fail are removed
-and listed in the report; markers pointing at nothing are dropped. Connective sentences without
-numbers ("主要措施如下：") may stand uncited.
+which works for Chinese without a tokenizer), every number in it must occur in a cited paragraph or
+in the cited documents' metadata (title, 文号, date), and each figure must keep its own context there
+(unit, period, indicator: see ``claims.py``), its places, domain terms and negations too. Sentences
+that fail are removed and listed in the report; markers pointing at nothing are dropped. Connective
+sentences without numbers ("主要措施如下：") may stand uncited. Echoed source headers (《title》
+section) and bare markers are not claims: an answer made only of them, frames and connectives has
+no content (``GroundingReport.no_content``).
 """
 
 from __future__ import annotations
@@ -12,16 +15,15 @@ from __future__ import annotations
 import re
 
 from policyqa.assistant.answer import REFUSAL, Citation, GroundingReport
+from policyqa.assistant.claims import SUPPORT_THRESHOLD, bigrams, check_claim, is_header_echo, support
 from policyqa.core.text import (
     CITATION_MARK,
     chinese_numbers_in,
-    fold,
     numbers_in,
     split_sentences,
     strip_marks,
 )
 
-SUPPORT_THRESHOLD = 0.5
 UNCITED_MAX_CHARS = 24
 # Fixed wording of answer frames (source line, courtesy, caveats, refusal): allowed without citation.
 FRAME_PATTERN = re.compile(
@@ -29,20 +31,7 @@ FRAME_PATTERN = re.compile(
     + re.escape(REFUSAL)
 )
 _CONTENT_CHARS = re.compile(r"[\w\u3400-\u9fff]")
-
-
-def bigrams(text: str) -> set[str]:
-    chars = [ch for ch in fold(text) if _CONTENT_CHARS.match(ch)]
-    return {a + b for a, b in zip(chars, chars[1:], strict=False)} or set(chars)
-
-
-def support(sentence: str, sources: list[str]) -> float:
-    """Share of the sentence's character bigrams found in the sources (0..1)."""
-    wanted = bigrams(strip_marks(sentence))
-    if not wanted:
-        return 1.0
-    have = set().union(*(bigrams(s) for s in sources)) if sources else set()
-    return len(wanted & have) / len(wanted)
+__all__ = ["FRAME_PATTERN", "SUPPORT_THRESHOLD", "bigrams", "ground", "support"]
 
 
 def _numbers(text: str) -> set[str]:
@@ -71,14 +60,23 @@ def ground(text: str, citations: list[Citation], metadata_text: str = "") -> tup
     allowed_numbers = _numbers(metadata_text)
     kept_lines: dict[int, list[str]] = {}
     line_count = len(text.split("\n"))
+    claims = 0
     for line_no, sentence, markers in _line_sentences(text):
         report.checked_sentences += 1
         kept = _check_sentence(sentence, markers, by_n, allowed_numbers, report)
         if kept is not None:
             kept_lines.setdefault(line_no, []).append(kept)
+            claims += _is_claim(kept)
     lines = ["".join(kept_lines.get(i, [])) for i in range(line_count)]
     cleaned = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    report.no_content = claims == 0 and len(report.removed_sentences) == report.noise_removed
     return cleaned, report
+
+
+def _is_claim(sentence: str) -> bool:
+    """A kept sentence that says something: cited, and not a frame (据《…》, 您好, the refusal)."""
+    content = strip_marks(sentence).strip()
+    return bool(CITATION_MARK.search(sentence)) and not FRAME_PATTERN.search(content)
 
 
 def _check_sentence(
@@ -91,7 +89,21 @@ def _check_sentence(
         report.invalid_markers.extend(invalid)
         sentence = CITATION_MARK.sub(lambda m: m.group(0) if int(m.group(1)) in by_n else "", sentence)
     content = strip_marks(sentence).strip()
-    if not content:
+    if content.strip("、，,；;。 ") and not _CONTENT_CHARS.search(content):
+        return sentence  # a closing bracket and its marker, split off the sentence before: "）[1]"
+    if not content or not _CONTENT_CHARS.search(content):
+        if own:
+            report.removed_sentences.append(sentence.strip())  # bare markers: "[1] [2] [3]"
+            report.noise_removed += 1
+        return None
+    sources_all = list(by_n.values())
+    if is_header_echo(
+        content, [f"{c.doc_title}\n{c.section}\n{c.doc_number}\n{c.doc_date}" for c in sources_all]
+    ):
+        if FRAME_PATTERN.search(content):
+            return sentence  # "据《…》第三章：" frames the answer; it is no claim
+        report.removed_sentences.append(content)  # an echoed source header is not a claim
+        report.noise_removed += 1
         return None
     numbers = _numbers(content)
     all_source_numbers = set().union(*(_numbers(c.text) for c in by_n.values())) if by_n else set()
@@ -104,11 +116,11 @@ def _check_sentence(
     valid = [n for n in (own or markers) if n in by_n]
     if not valid:
         return _reject(content, numbers - allowed, report)
-    # The document title and section count as support too ("根据《…》第三章…" is not an invented claim).
-    sources = [f"{by_n[n].doc_title}{by_n[n].section}{by_n[n].text}" for n in valid]
-    bad_numbers = numbers - set().union(*(_numbers(s) for s in sources)) - allowed
-    if bad_numbers or support(content, sources) < SUPPORT_THRESHOLD:
-        return _reject(content, bad_numbers, report)
+    verdict = check_claim(
+        content, [(f"{by_n[n].doc_title}\n{by_n[n].section}", by_n[n].text) for n in valid], allowed
+    )
+    if not verdict.supported:
+        return _reject(content, verdict.bad_numbers, report)
     return sentence
 
 

@@ -46,6 +46,15 @@ class LLMFailure(Exception):
         self.reason = reason
 
 
+class ConfidentRefusal(Exception):
+    """The LLM refused although retrieval matched well: the offline answer is shown beside its refusal."""
+
+
+CONFIDENT_REFUSAL_NOTICE = (
+    f"大模型回答“{REFUSAL}”，但检索到的段落与问题高度相关；以下为离线摘录模式的回答，请核对引用原文。"
+)
+
+
 class QuestionError(ValueError):
     """A question that cannot be asked as given; ``zh`` is the message for the UI."""
 
@@ -224,16 +233,31 @@ class PolicyAssistant:
             except LLMFailure as exc:
                 yield StreamEvent("reset")  # whatever streamed so far is not an answer
                 yield from self._fall_back(answer, plan, mode, exc.reason, timings, t)
+            except ConfidentRefusal:
+                yield StreamEvent("reset")
+                yield from self._fall_back(
+                    answer,
+                    plan,
+                    mode,
+                    "the model refused although retrieval matched well",
+                    timings,
+                    t,
+                    notice=CONFIDENT_REFUSAL_NOTICE,
+                )
         else:
             yield from self._extractive(answer, plan, mode, timings, t)
 
         t = time.perf_counter()
         if not answer.refused:
+            parsed = [(c.n, c.id) for c in answer.citations]
             emptied = self._ground(answer, evidence, mode)
             if emptied and answer.backend != "extractive":
+                answer.diagnostics["llm_citations"] = parsed  # what the model cited, for logs and tests
+                answer.diagnostics["llm_removed"] = list(answer.grounding.removed_sentences)
                 yield StreamEvent("reset")
+                reason = "no content beyond markers, headers or frames" if answer.grounding.no_content else ""
                 yield from self._fall_back(
-                    answer, plan, mode, "nothing in the answer was supported", timings, t
+                    answer, plan, mode, reason or "nothing in the answer was supported", timings, t
                 )
                 self._ground(answer, evidence, mode)
         timings["ground"] = _ms(t)
@@ -560,13 +584,22 @@ class PolicyAssistant:
         for line in answer.text.split("\n"):
             yield StreamEvent("delta", line + "\n")
 
-    def _fall_back(self, answer: Answer, plan, mode: str, reason: str, timings, t0):
+    def _confident(self, diagnostics: dict) -> bool:
+        """Retrieval matched the question well enough that a model's refusal is more likely its own miss."""
+        r = self.settings.retrieval
+        return (
+            not diagnostics.get("refusal_reason")
+            and diagnostics.get("best_coverage", 0.0) >= r.confident_coverage
+            and diagnostics.get("dense_top", 0.0) >= refusal_thresholds(self.settings).refuse_min_dense
+        )
+
+    def _fall_back(self, answer: Answer, plan, mode: str, reason: str, timings, t0, notice: str = ""):
         """Replace a failed LLM answer with the offline extractive one, and say so."""
         log.warning("LLM answer unusable (%s); falling back to the offline extractive answer", reason)
         answer.backend = "extractive"
         answer.fallback = reason
         answer.grounding = GroundingReport()
-        answer.notices.append("大模型暂时无法给出可靠回答，以下为离线摘录模式的回答。")
+        answer.notices.append(notice or "大模型暂时无法给出可靠回答，以下为离线摘录模式的回答。")
         yield from self._extractive(answer, plan, mode, timings, t0)
 
     def _answer_with_llm(
@@ -583,7 +616,7 @@ class PolicyAssistant:
                 "section": ev.paragraph.section,
                 "text": protect_brackets(ev.paragraph.text),
             }
-            for i, ev in enumerate(evidence)
+            for i, ev in enumerate(evidence[: self.settings.llm.prompt_paragraphs])
         ]
         messages = [
             ChatMessage(role="system", content=render("answer_system", refusal=REFUSAL)),
@@ -611,8 +644,10 @@ class PolicyAssistant:
         text = "".join(chunks).strip()
         if not text:
             raise LLMFailure("empty completion")
-        answer.text = text
+        answer.text = answer.generated_text = text
         if REFUSAL in text and len(strip_marks(text)) < len(REFUSAL) + 40:
+            if self._confident(answer.diagnostics):
+                raise ConfidentRefusal()
             self._refuse(answer, evidence, mode)
             return
         if not CITATION_MARK.search(text):
@@ -630,6 +665,8 @@ class PolicyAssistant:
         )
         grounded, report = ground(answer.text, answer.citations, metadata_text)
         answer.grounding = report
+        if report.no_content and answer.backend != "extractive":
+            return True  # only markers, echoed headers or frames: no answer (the caller falls back)
         if report.changed:
             answer.text = grounded
             answer.notices.append(

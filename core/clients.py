@@ -22,6 +22,7 @@ def chat_llm(settings):
         timeout=settings.timeout_s,
         max_retries=settings.max_retries,
         context_window=32768,
+        max_tokens=settings.max_tokens,
     )
 
 

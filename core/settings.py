@@ -116,6 +116,14 @@ class RetrievalSettings(BaseModel):
         description="Override: refuse when this share of the question's term weight never occurs in the corpus "
         "(unset: from the profile).",
     )
+    confident_coverage: float = Field(
+        0.6,
+        ge=0,
+        le=1.01,
+        description="An LLM refusal is overruled (offline answer shown beside it) when the best sentence covers "
+        "at least this share of the question's terms and the dense match passes refuse_min_dense "
+        "(no unanswerable eval question reaches 0.5).",
+    )
     refuse_min_dense: float | None = Field(
         None,
         ge=0,
@@ -137,6 +145,15 @@ class LLMSettings(BaseModel):
     )
     timeout_s: float = Field(60.0, description="Request timeout, seconds.")
     max_retries: int = Field(2, ge=0, description="Retries on transient errors.")
+    max_tokens: int | None = Field(
+        None, ge=1, description="Cap on generated tokens per answer (unset: the endpoint's default)."
+    )
+    prompt_paragraphs: int = Field(
+        6,
+        ge=1,
+        description="Retrieved paragraphs put in the LLM prompt (the top ones of retrieval.top_k); "
+        "prompt length dominates latency on CPU.",
+    )
 
 
 class AnswerSettings(BaseModel):

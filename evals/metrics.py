@@ -6,8 +6,13 @@
 - facts: share of required facts in the answer, after folding width, spaces, thousands
   separators and Chinese numerals;
 - refusal: refused on unanswerable, false refusal on answerable;
-- faithfulness: share of answer sentences supported by what they cite (character bigrams, not
-  rouge_score, which drops Chinese), numeric consistency, negation flips (不/未/无/没有 on one side).
+- post-grounding consistency: share of shown answer sentences supported by what they cite
+  (character bigrams). Grounding already removed what failed this test, so it is close to 1 by
+  construction: a consistency check, not a faithfulness measure. Also numeric consistency and
+  negation flips (不/未/无/没有 on one side);
+- faithfulness before grounding (LLM answers only): share of the claims the model wrote that the
+  claim check validated on labelled claims (evals/grounding_eval.py) finds supported by the
+  paragraphs they cite; how many the model invented, and how many of those grounding removed.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from policyqa.assistant.answer import Answer
+from policyqa.assistant.claims import check_claim, negation_flip
 from policyqa.assistant.grounding import FRAME_PATTERN, SUPPORT_THRESHOLD, support
 from policyqa.core.text import (
     CITATION_MARK,
@@ -30,7 +36,6 @@ from policyqa.core.text import (
 )
 from policyqa.evals.dataset import EvalItem
 
-_NEGATION = re.compile(r"不|未|无|没有|非|禁止")
 # A figure is a number with a unit of measure (a bare year such as 2026年 in "未载明2026年…" is not one).
 _FIGURE = re.compile(
     r"(?<![\d.])\d+(?:\.\d+)?\s*(?:%|％|‰|余?万|余?亿|元|人|家|个|名|所|张|次|场|岁|倍|项|户|条|天|年以上|个月|小时|平方米|千米|公里)"
@@ -85,6 +90,11 @@ class ItemResult:
     misleading: bool = False  # the first line states a figure that is not the asked one
     diagnostics: dict = field(default_factory=dict)
     judged: dict = field(default_factory=dict)  # LLM judge verdicts, when a judge ran
+    generated_claims: int = 0  # claims the LLM wrote (before grounding)
+    invented_claims: list[str] = field(default_factory=list)  # of those, unsupported by what they cite
+    invented_removed: int = 0  # invented claims that did not reach the user (removed or fallen back)
+    grounding_removals: int = 0  # sentences the grounding check removed from the LLM's answer
+    fallback: str = ""
 
     @property
     def fact_recall(self) -> float | None:
@@ -111,8 +121,13 @@ class ItemResult:
 
 def _answer_sentences(answer: Answer) -> list[tuple[str, list[int]]]:
     """Content sentences of the answer with the markers each answers to (frames excluded)."""
+    return text_claims(answer.text)
+
+
+def text_claims(text: str) -> list[tuple[str, list[int]]]:
+    """Content sentences of a text with the markers each answers to (frames excluded)."""
     out = []
-    for line in answer.text.split("\n"):
+    for line in text.split("\n"):
         sentences = split_sentences(line, strong_only=True)
         inherited: list[int] = []
         tagged = []
@@ -193,7 +208,9 @@ def score_item(item: EvalItem, answer: Answer, latency_ms: float) -> ItemResult:
             )
             if sources and _negation_flip(content, sources):
                 flips.append(content)
+    pre = pre_grounding(answer)
     return ItemResult(
+        **pre,
         id=item.id,
         type=item.type,
         split=item.split,
@@ -223,22 +240,34 @@ def score_item(item: EvalItem, answer: Answer, latency_ms: float) -> ItemResult:
     )
 
 
-_CLAUSE_SPLIT = re.compile(r"[，,。；;：:！？!?、]")
+def pre_grounding(answer: Answer) -> dict:
+    """What the LLM wrote before grounding, checked claim by claim against the paragraphs it was given
+    (marker n = the n-th retrieved paragraph, as numbered in the prompt)."""
+    if not answer.generated_text:
+        return {}
+    prompt = {i + 1: r for i, r in enumerate(answer.retrieved)}
+    claims, invented = 0, []
+    for content, markers in text_claims(answer.generated_text):
+        cited = [prompt[n] for n in markers if n in prompt]
+        verdict = check_claim(content, [(r.section, r.text) for r in cited])
+        if verdict.reason in ("empty", "header"):
+            continue  # bare markers and echoed headers are no claims (grounding removes them)
+        claims += 1
+        if not verdict.supported:
+            invented.append(content)
+    shown = fold(answer.text) if not answer.fallback else ""
+    removed = sum(1 for c in invented if fold(c) not in shown)
+    return {
+        "generated_claims": claims,
+        "invented_claims": invented,
+        "invented_removed": removed,
+        "grounding_removals": len(answer.grounding.removed_sentences) if not answer.fallback else claims,
+        "fallback": answer.fallback,
+    }
 
 
 def _negation_flip(sentence: str, sources: list[str]) -> bool:
-    """Some clause of the sentence negates where the source clause it clearly comes from does not
-    (or the reverse). Clause against clause, so a 不 elsewhere in a long sentence is not a flip."""
-    source_clauses = [c for s in sources for c in _CLAUSE_SPLIT.split(s) if len(c) >= 4]
-    folded_sources = [fold(s) for s in sources]
-    for clause in (c for c in _CLAUSE_SPLIT.split(sentence) if len(c) >= 4):
-        if any(fold(clause) in s for s in folded_sources):
-            continue  # quoted verbatim: nothing was flipped
-        scored = [(support(clause, [c]), c) for c in source_clauses]
-        score, best = max(scored, default=(0.0, ""))
-        if score >= 0.6 and bool(_NEGATION.search(clause)) != bool(_NEGATION.search(best)):
-            return True
-    return False
+    return negation_flip(sentence, sources)
 
 
 def _mean(values) -> float | None:
@@ -276,15 +305,34 @@ def aggregate(results: list[ItemResult]) -> dict:
         "fact_recall": _mean([r.fact_recall if not r.refused else 0.0 for r in answerable]),
         "refusal_rate_unanswerable": _mean([1.0 if r.refused else 0.0 for r in unanswerable]),
         "false_refusal_rate": _mean([1.0 if r.refused else 0.0 for r in answerable]),
-        "faithfulness": round(sum(r.supported_sentences for r in answered) / sentences, 4)
+        "post_grounding_consistency": round(sum(r.supported_sentences for r in answered) / sentences, 4)
         if sentences
         else None,
+        **_pre_grounding_metrics(results),
         "numeric_consistency": _mean([1.0 if r.numeric_consistent else 0.0 for r in answered]),
         "direct": _mean([1.0 if r.direct else 0.0 for r in results if r.figure_question]),
         "misleading": sum(1 for r in results if r.misleading),
         "negation_flips": sum(len(r.negation_flips) for r in answered),
         "latency_p50_ms": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
         "latency_p95_ms": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
+    }
+
+
+def _pre_grounding_metrics(results: list[ItemResult]) -> dict:
+    """Faithfulness of LLM answers before grounding, and what grounding did about it (LLM runs only)."""
+    generated = [r for r in results if r.generated_claims]
+    if not generated:
+        return {}
+    claims = sum(r.generated_claims for r in generated)
+    invented = sum(len(r.invented_claims) for r in generated)
+    return {
+        "faithfulness_pre_grounding": round(1 - invented / claims, 4),
+        "invented_claims": invented,
+        "invented_removed_share": round(sum(r.invented_removed for r in generated) / invented, 4)
+        if invented
+        else None,
+        "grounding_removals": sum(r.grounding_removals for r in generated),
+        "llm_fallbacks": sum(1 for r in results if r.fallback),
     }
 
 

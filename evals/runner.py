@@ -22,11 +22,23 @@ from tqdm import tqdm
 GATE_FILE = EVAL_DIR / "gate.toml"
 BASELINE_FILE = EVAL_DIR / "baseline.json"
 LOWER_IS_BETTER = {"false_refusal_rate", "negation_flips", "misleading"}
-NOT_GATED = {"n", "latency_p50_ms", "latency_p95_ms"}
+NOT_GATED = {
+    "n",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "faithfulness_pre_grounding",
+    "invented_claims",
+    "invented_removed_share",
+    "grounding_removals",
+    "llm_fallbacks",
+}
 
 
-def run_items(assistant, items: list[EvalItem], progress: bool = True, judge=None) -> list[ItemResult]:
-    """Answer every item and score it; with a ``judge`` (evals.judge.LLMJudge) answers are also LLM-judged."""
+def run_items(
+    assistant, items: list[EvalItem], progress: bool = True, judge=None, keep_answers: list | None = None
+) -> list[ItemResult]:
+    """Answer every item and score it; with a ``judge`` (evals.judge.LLMJudge) answers are also LLM-judged.
+    ``keep_answers``, when given, collects the Answer objects too."""
     from policyqa.assistant.pipeline import QuestionError
 
     results = []
@@ -39,6 +51,8 @@ def run_items(assistant, items: list[EvalItem], progress: bool = True, judge=Non
 
             answer = Answer(question=item.question, text=str(exc), refused=True)
         result = score_item(item, answer, round((time.perf_counter() - started) * 1000, 1))
+        if keep_answers is not None:
+            keep_answers.append(answer)
         if judge is not None and not answer.refused:
             result.judged = judge.judge(item.question, answer, item.facts)
         results.append(result)
@@ -146,7 +160,7 @@ METRIC_COLUMNS = [
     "fact_recall",
     "refusal_rate_unanswerable",
     "false_refusal_rate",
-    "faithfulness",
+    "post_grounding_consistency",
     "numeric_consistency",
     "direct",
     "misleading",

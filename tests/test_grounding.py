@@ -57,3 +57,52 @@ def test_chinese_numerals_count_as_numbers():
     assert not report.unsupported_numbers
     _, report = ground("每年带动八万人参与[1]。", [source])
     assert report.unsupported_numbers == ["80000"]
+
+
+INSURANCE = (
+    "到2025年，城乡基本养老保险参保覆盖率96%以上，失业保险参保人数达212.7万，工伤保险参保人数达180万。"
+)
+ROW = "指标：7.失业保险参保人数；单位：万人；2020年：182.8万人；2025年：212.7万人；属性：约束性"
+
+
+def test_an_answer_of_bare_markers_has_no_content():
+    text, report = ground("[1] [2] [3]", [_citation(1, WAGE), _citation(2, INSURANCE), _citation(3, ROW)])
+    assert report.no_content and text == ""
+    assert report.changed
+
+
+def test_echoed_source_headers_are_not_claims():
+    answer = f"[1] 《{TITLE}》第一章 > 第一节\n[2] 《{TITLE}》第一章"
+    text, report = ground(answer, [_citation(1, WAGE), _citation(2, INSURANCE)])
+    assert report.no_content and "第一章" not in text
+    assert len(report.removed_sentences) == 2
+
+
+def test_a_source_line_frame_alone_is_no_answer_but_stays_beside_a_claim():
+    citations = [_citation(1, WAGE)]
+    _, report = ground(f"据《{TITLE}》第一章：", citations)
+    assert report.no_content
+    text, report = ground(f"据《{TITLE}》第一章：\n城区最低工资标准为1700元/月[1]。", citations)
+    assert not report.no_content and text.startswith("据《")
+
+
+def test_a_figure_of_another_indicator_in_the_cited_sentence_is_unsupported():
+    text, report = ground(
+        "失业保险参保人数达180万[1]。工伤保险参保人数达180万[1]。", [_citation(1, INSURANCE)]
+    )
+    assert text == "工伤保险参保人数达180万[1]。"
+    assert report.removed_sentences == ["失业保险参保人数达180万。"]
+
+
+def test_a_figure_must_keep_its_period_and_unit():
+    citations = [_citation(1, ROW)]
+    kept, report = ground("失业保险参保人数2025年目标为212.7万人[1]。", citations)
+    assert kept and not report.changed
+    for wrong in ("失业保险参保人数2025年目标为182.8万人[1]。", "失业保险参保人数2025年目标为212.7人[1]。"):
+        text, report = ground(wrong, citations)
+        assert text == "" and report.removed_sentences == [wrong.replace("[1]", "")]
+
+
+def test_enumerated_figures_share_the_context_before_them():
+    text, report = ground("长浏宁三县（市）最低工资标准为1540元/月[1]。", [_citation(1, WAGE)])
+    assert not report.changed and "1540元/月" in text

@@ -73,10 +73,23 @@ def test_invalid_citation_numbers_are_dropped(llm_assistant, fake_openai):
 
 def test_model_refusal_is_shown_as_a_refusal_with_suggestions(llm_assistant, fake_openai):
     fake_openai.replies.append(REFUSAL + "。")
-    answer = llm_assistant.ask("长沙职业技能竞赛每年带动多少人？")
+    answer = llm_assistant.ask("湘潭城镇调查失业率的目标是多少？")  # retrieval matches only weakly
+    assert answer.diagnostics["best_coverage"] < 0.6
     assert answer.refused and answer.citations == []
     assert answer.text.startswith(REFUSAL)
     assert answer.suggestions and all(s.startswith("《") for s in answer.suggestions)
+
+
+def test_model_refusal_despite_a_confident_match_shows_the_offline_answer_beside_it(
+    llm_assistant, fake_openai
+):
+    fake_openai.replies.append(REFUSAL + "。")
+    answer = llm_assistant.ask("长沙职业技能竞赛每年带动多少人？")
+    assert not answer.refused and answer.backend == "extractive"
+    assert "每年带动5万人" in answer.text and answer.citations
+    assert answer.generated_text == REFUSAL + "。"
+    assert answer.fallback == "the model refused although retrieval matched well"
+    assert any(REFUSAL in n and "离线摘录" in n for n in answer.notices)
 
 
 def test_unanswerable_question_is_refused_without_calling_the_model(llm_assistant, fake_openai):
@@ -123,3 +136,15 @@ def test_source_brackets_cannot_be_mistaken_for_citations(llm_assistant, fake_op
     llm_assistant.ask("长沙十四五期间城镇新增就业目标是多少？")
     prompt = fake_openai.chat_requests()[-1]["messages"][1]["content"]
     assert "［75］万人" in prompt and "[75]" not in prompt
+
+
+def test_an_answer_of_markers_and_echoed_headers_is_no_answer(llm_assistant, fake_openai):
+    def reply(body):
+        n = cite(body, "1700元/月")
+        return f"[1] [2] [3]\n[{n}] 《长沙市“十四五”人力资源和社会保障事业发展规划（2021—2025年）》第二章 > 第三节"
+
+    fake_openai.replies.append(reply)
+    answer = llm_assistant.ask("长沙城区最低工资标准是多少？")
+    assert answer.fallback == "no content beyond markers, headers or frames"
+    assert answer.backend == "extractive" and "1700元/月" in answer.text
+    assert "[1] [2] [3]" in answer.generated_text and "[1] [2] [3]" not in answer.text
