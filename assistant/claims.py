@@ -243,10 +243,14 @@ def _figure_reason(figure: Figure, sources: list[Figure]) -> str:
 
 @lru_cache(maxsize=1)
 def _domain_terms() -> tuple[str, ...]:
-    from policyqa.index.sparse import USER_DICT
+    """The profile's dictionary terms (the bundled default profile's: the check has no settings)."""
+    from policyqa.core.profile import DEFAULT_PROFILE, load_profile
 
+    userdict = load_profile(DEFAULT_PROFILE).userdict
+    if userdict is None:
+        return ()
     terms = []
-    for line in USER_DICT.read_text(encoding="utf-8").splitlines():
+    for line in userdict.read_text(encoding="utf-8").splitlines():
         parts = line.split()
         if parts and not line.startswith("#") and len(parts[0]) >= 3 and (len(parts) < 3 or parts[2] != "a"):
             terms.append(parts[0])
@@ -292,9 +296,11 @@ def _title_mismatch(claim: str, source_text: str) -> str:
 
 
 def _missing_term(claim: str, source_text: str) -> str:
+    """A domain term of the claim the cited text lacks. Plan periods (十三五) are not terms here: whether a
+    figure's period is right is _period_contradiction's question (a 发展基础 paragraph names none)."""
     folded = fold(_TITLE.sub("", claim))
     for term in _domain_terms():
-        if term in folded and term not in source_text:
+        if term in folded and term not in source_text and not _PLAN_PERIOD.search(term):
             return term
     return ""
 
@@ -331,13 +337,25 @@ def is_header_echo(content: str, headers: list[str]) -> bool:
     return had_header and len(left) <= 3
 
 
+# The extractive answer's first line starts with where and when a figure belongs, derived from the cited
+# paragraph's document and section ("长沙市“十三五”时期：…", "长沙市：…（2025年目标）"): a label, not a claim.
+_ANSWER_LABEL = re.compile(
+    r"^[\u4e00-\u9fff]{2,12}?(?:省|市|州|县|区|盟)?(?:“十[一二三四五六七八九]五”(?:时期|规划目标))?："
+)
+
+
 def check_claim(
-    claim: str, sources: list[tuple[str, str]], allowed: set[str] | frozenset = frozenset()
+    claim: str,
+    sources: list[tuple[str, str]],
+    allowed: set[str] | frozenset = frozenset(),
+    strip_label: bool = False,
 ) -> ClaimVerdict:
     """Verdict on one claim given the (header, paragraph text) of each paragraph it cites.
 
     ``allowed`` are numbers from the cited documents' metadata (文号, dates), never figures."""
     content = strip_marks(claim).strip()
+    if strip_label:
+        content = _ANSWER_LABEL.sub("", content)
     numbers = _numbers(content)
     if not _CONTENT_CHARS.search(content):
         return ClaimVerdict(False, "empty")  # bare markers and separators: "[1]、[2]、[3]"

@@ -53,8 +53,14 @@ def _line_sentences(text: str) -> list[tuple[int, str, list[int]]]:
     return out
 
 
-def ground(text: str, citations: list[Citation], metadata_text: str = "") -> tuple[str, GroundingReport]:
-    """Return the answer with unsupported sentences removed, and what was removed and why."""
+def ground(
+    text: str, citations: list[Citation], metadata_text: str = "", trusted_labels: bool = False
+) -> tuple[str, GroundingReport]:
+    """Return the answer with unsupported sentences removed, and what was removed and why.
+
+    ``trusted_labels``: the answer is the offline one, whose first line opens with a place-and-period
+    label computed from the cited paragraph's document and section (长沙市“十三五”时期：…); that label is
+    not checked as a claim. A model's answer gets no such allowance."""
     report = GroundingReport()
     by_n = {c.n: c for c in citations}
     allowed_numbers = _numbers(metadata_text)
@@ -63,7 +69,7 @@ def ground(text: str, citations: list[Citation], metadata_text: str = "") -> tup
     claims = 0
     for line_no, sentence, markers in _line_sentences(text):
         report.checked_sentences += 1
-        kept = _check_sentence(sentence, markers, by_n, allowed_numbers, report)
+        kept = _check_sentence(sentence, markers, by_n, allowed_numbers, report, trusted_labels)
         if kept is not None:
             kept_lines.setdefault(line_no, []).append(kept)
             claims += _is_claim(kept)
@@ -80,7 +86,12 @@ def _is_claim(sentence: str) -> bool:
 
 
 def _check_sentence(
-    sentence: str, markers: list[int], by_n: dict[int, Citation], allowed: set[str], report: GroundingReport
+    sentence: str,
+    markers: list[int],
+    by_n: dict[int, Citation],
+    allowed: set[str],
+    report: GroundingReport,
+    trusted_labels: bool = False,
 ) -> str | None:
     """Keep, or drop and report, one sentence. ``markers`` include those inherited from later on its line."""
     own = [int(m.group(1)) for m in CITATION_MARK.finditer(sentence)]
@@ -117,7 +128,10 @@ def _check_sentence(
     if not valid:
         return _reject(content, numbers - allowed, report)
     verdict = check_claim(
-        content, [(f"{by_n[n].doc_title}\n{by_n[n].section}", by_n[n].text) for n in valid], allowed
+        content,
+        [(f"{by_n[n].doc_title}\n{by_n[n].section}", by_n[n].text) for n in valid],
+        allowed,
+        strip_label=trusted_labels,
     )
     if not verdict.supported:
         return _reject(content, verdict.bad_numbers, report)

@@ -663,7 +663,9 @@ class PolicyAssistant:
             f"{ev.doc.get('title', '')} {ev.doc.get('doc_number', '')} {ev.doc.get('date', '')}"
             for ev in evidence
         )
-        grounded, report = ground(answer.text, answer.citations, metadata_text)
+        grounded, report = ground(
+            answer.text, answer.citations, metadata_text, trusted_labels=answer.backend == "extractive"
+        )
         answer.grounding = report
         if report.no_content and answer.backend != "extractive":
             return True  # only markers, echoed headers or frames: no answer (the caller falls back)

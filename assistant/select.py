@@ -88,7 +88,7 @@ class PeriodLabel:
             return f"“{name}”时期" if name else ""
         if self.kind == "target":
             name = period.name or next(iter(self.names), "")
-            return f"“{name}”规划目标（到{period.end}年）" if name and period.end else "规划目标"
+            return f"“{name}”规划目标" if name else "规划目标"
         return ""
 
 
