@@ -48,6 +48,7 @@ class DocPeriod:
 
     start: int = 0
     end: int = 0
+    years: frozenset[int] = frozenset()  # a notice's own year(s) from its title (做好2026年…工作的通知)
 
     @property
     def is_plan(self) -> bool:
@@ -66,7 +67,7 @@ class DocPeriod:
         title = doc.get("title", "")
         kind = doc.get("kind", "")
         if kind and not re.search(r"规划|计划", kind) and not re.search(r"规划|计划", title):
-            return cls()
+            return cls(years=frozenset(int(y) for y in _YEAR_IN.findall(title)))
         m = _TITLE_YEARS.search(title)
         if m:
             return cls(int(m.group(1)), int(m.group(2)))
@@ -157,8 +158,8 @@ def doc_period_covers(year: int, period: DocPeriod) -> bool:
 
 def label_period(sentence: str, section: str, period: DocPeriod) -> PeriodLabel:
     """The period a sentence speaks of, for a plan: its own words first, then the section it sits in."""
-    if not period.is_plan:
-        return PeriodLabel()
+    if not period.is_plan:  # a notice's figures are for the year it is about
+        return PeriodLabel(years=set(period.years) | {int(y) for y in _YEAR_IN.findall(sentence)})
     names = {f"十{m}五" for m in re.findall(r"十([一二三四五六七八九])五", sentence)}
     years = {int(y) for y in _YEAR_IN.findall(sentence)}
     label = PeriodLabel(years=years, names=names)

@@ -76,7 +76,8 @@ def test_model_refusal_is_shown_as_a_refusal_with_suggestions(llm_assistant, fak
     answer = llm_assistant.ask("湘潭城镇调查失业率的目标是多少？")  # retrieval matches only weakly
     assert answer.diagnostics["best_coverage"] < 0.6
     assert answer.refused and answer.citations == []
-    assert answer.text.startswith(REFUSAL)
+    # Refused by the model, or already before it by the slot check (湘潭 gives no such target): 未载明.
+    assert answer.text.startswith(REFUSAL) or answer.text.startswith("所提供的政策文件未载明")
     assert answer.suggestions and all(s.startswith("《") for s in answer.suggestions)
 
 
