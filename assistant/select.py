@@ -432,8 +432,13 @@ def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) 
         if not near:
             # Not even a loosely related figure: the documents give no such number. A figure that
             # shares some of the question's words may still be it, worded otherwise: no verdict then.
-            loose = any(c.topic >= RELATED_MIN_TOPIC for c in ranked)
-            return Selection(related=related, mismatch="" if loose else "topic")
+            loose = [c for c in ranked if c.topic >= RELATED_MIN_TOPIC]
+            if not loose:
+                return Selection(related=related, mismatch="topic")
+            # Even loosely: a county named in the question that no such figure names is not stated.
+            if slots.sub_places and not any(c.matches_places(slots) for c in loose):
+                return Selection(related=related, mismatch="place")
+            return Selection(related=related)
         # A county or a year was asked and none of the near figures names it: not stated either way.
         if slots.sub_places and not any(c.matches_places(slots) for c in near):
             return Selection(related=near[:2], mismatch="place")
