@@ -581,18 +581,17 @@ def build_ui(holder: AssistantHolder, settings: Settings):
                 with gr.Row():
                     mode = gr.Radio(MODES, value="answer", label="模式", elem_id="mode")
                     doc = gr.Dropdown(doc_choices(holder), value=ALL_DOCS, label="查询范围", elem_id="doc")
+                examples = ui_examples(settings)
                 question = gr.Textbox(
                     label="问题",
-                    placeholder="例如：长沙城区最低工资标准是多少？",
+                    placeholder=f"例如：{examples[0]}" if examples else "请输入您的问题",
                     lines=2,
                     elem_id="question",
                 )
                 with gr.Row():
                     send = gr.Button("发送", variant="primary", elem_id="send")
                     clear = gr.Button("新对话", elem_id="new-chat")
-                gr.Examples(
-                    examples=[[q] for q in ui_examples(settings)], inputs=[question], label="示例问题"
-                )
+                gr.Examples(examples=[[q] for q in examples], inputs=[question], label="示例问题")
                 draft = gr.Textbox(
                     label="答复草稿（起草答复模式，已去除引用标记，可一键复制）",
                     lines=6,

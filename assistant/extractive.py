@@ -62,7 +62,6 @@ _QUESTION_WORDS = set(
     ]
 )
 _DIGIT = re.compile(r"\d")
-_CLAUSE = re.compile(r"[^，,：:；;。]+[，,：:；;。]?")
 _LEADING_ORDINAL = re.compile(r"^\d{1,2}[.．、]\s*")
 MAX_SENTENCES = 3
 MAX_SENTENCES_LISTING = 6
@@ -198,7 +197,6 @@ def plan_answer(
     )
     if info.compare and wants_figure:
         plan.leads = _per_document_leads(cands, slots, periods, evidence)
-        plan.lead, plan.lead_evidence = "", None
         return plan
     plan.selection = selection.select(cands, slots, periods)
     lead = plan.selection.lead
@@ -207,8 +205,6 @@ def plan_answer(
         plan.lead = selection.lead_text(lead, periods, focus=focus)
         plan.lead_evidence = lead.evidence
         _quote_first(plan, lead)
-    else:  # no figure answers the asked slots (or none was asked): no figure on the first line
-        plan.lead, plan.lead_evidence = "", None
     if slots.sub_places and not wants_figure:
         names = "、".join(p.name for p in slots.sub_places)
         regions = "、".join(
@@ -298,8 +294,6 @@ def _plan_sentences(evidence: list[Evidence], terms: dict[str, float], info: Que
     if info.compare:
         chosen = _cover_each_document(chosen, ranked, evidence)
     plan.sentences = chosen
-    if info.numeric and not info.compare:  # a comparison has one figure per document: no single lead
-        plan.lead, plan.lead_evidence = _numeric_lead(chosen, terms, info)
     return plan
 
 
@@ -324,53 +318,6 @@ def _cover_each_document(chosen, ranked, evidence):
             if best is not None:
                 chosen.append(best)
     return chosen
-
-
-def _numeric_lead(chosen: list[ScoredSentence], terms: dict[str, float], info: QueryInfo):
-    """The clause or table cell holding the asked-for figure, to put first."""
-    for s in chosen:
-        p = s.evidence.paragraph
-        if p.kind == "table_row" and p.table.get("cells"):
-            lead = _table_lead(p, info)
-            if lead:
-                return lead, s.evidence
-        elif _DIGIT.search(s.text):
-            all_clauses = _CLAUSE.findall(s.text)
-            clauses = [i for i, c in enumerate(all_clauses) if _DIGIT.search(c)]
-            if not clauses:
-                continue
-            i = max(clauses, key=lambda i: (coverage(all_clauses[i], terms), -len(all_clauses[i])))
-            best = all_clauses[i]
-            if len(best) < 14 and i > 0:  # "市城区达1700元/月" reads better with the clause before it
-                best = all_clauses[i - 1] + best
-            best = best.rstrip("，,：:；;。")
-            if best and best != s.text.rstrip("，,：:；;。"):
-                return _LEADING_ORDINAL.sub("", best.removeprefix("——")), s.evidence
-            return "", None
-    return "", None
-
-
-def _table_lead(p: Paragraph, info: QueryInfo) -> str:
-    header, cells = p.table["header"], p.table["cells"]
-    if len(cells) < 2:
-        return ""
-    unit_col = next((i for i, h in enumerate(header) if "单位" in h), None)
-    unit = cells[unit_col] if unit_col is not None and unit_col < len(cells) else ""
-    year_cols = [i for i, h in enumerate(header) if re.search(r"\d{4}", h) and i < len(cells) and cells[i]]
-    wanted = [i for i in year_cols if any(y in header[i] for y in info.years)]
-    if not wanted and re.search(r"目标|规划|预期|到20|将|十四五", info.text) and year_cols:
-        wanted = [year_cols[-1]]
-    if not wanted:
-        return ""
-    indicator = _LEADING_ORDINAL.sub("", cells[0])
-    col = wanted[0]
-    value = cells[col]
-    if not _DIGIT.search(value):
-        return ""
-    lead = f"{indicator}（{header[col]}）：{value}{'' if value.endswith(unit) else unit}"
-    if "[" in value and p.table.get("note"):
-        lead += f"（{p.table['note'].removeprefix('注：').removeprefix('注:')}）"
-    return lead
 
 
 @dataclass

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from policyqa.assistant.places import Place, find_places
-from policyqa.assistant.slots import QuestionWords, Slots, plan_name, plan_years
+from policyqa.assistant.slots import QuestionWords, Slots, plan_name, plan_names_in, plan_years
 from policyqa.core.text import fold, split_sentences
 
 _CLAUSE = re.compile(r"[^，,；;。：:]+[，,；;。：:]?")
@@ -160,7 +160,7 @@ def label_period(sentence: str, section: str, period: DocPeriod) -> PeriodLabel:
     """The period a sentence speaks of, for a plan: its own words first, then the section it sits in."""
     if not period.is_plan:  # a notice's figures are for the year it is about
         return PeriodLabel(years=set(period.years) | {int(y) for y in _YEAR_IN.findall(sentence)})
-    names = {f"十{m}五" for m in re.findall(r"十([一二三四五六七八九])五", sentence)}
+    names = plan_names_in(sentence)
     years = {int(y) for y in _YEAR_IN.findall(sentence)}
     label = PeriodLabel(years=years, names=names)
     if period.name in names or period.end in years or re.search(rf"到{period.end}年", sentence):
@@ -180,7 +180,7 @@ def label_period(sentence: str, section: str, period: DocPeriod) -> PeriodLabel:
 
 def _cell_label(header: str, period: DocPeriod) -> PeriodLabel:
     years = {int(y) for y in re.findall(r"20\d{2}", header)}
-    names = {f"十{m}五" for m in re.findall(r"十([一二三四五六七八九])五", header)}
+    names = plan_names_in(header)
     label = PeriodLabel(years=years, names=names)
     if period.end in years or period.name in names:
         label.kind = "target"

@@ -65,6 +65,11 @@ def load_question_words(profile_folder: Path | None = None) -> QuestionWords:
     )
 
 
+def plan_names_in(text: str) -> set[str]:
+    """The five-year plans a text names: {"十三五", "十四五"}."""
+    return {f"十{m.group(1)}五" for m in _PLAN_NAME.finditer(text)}
+
+
 def plan_years(name: str) -> tuple[int, int] | None:
     """十三五 → (2016, 2020); 十四五 → (2021, 2025)."""
     m = _PLAN_NAME.search(name)
@@ -132,7 +137,7 @@ def read_slots(
     text = strip_request(question, words)
     slots = Slots(request_text=text)
     slots.places = find_places(text, words.place_aliases, words.generic_places, near)
-    slots.plan_names = [f"十{m.group(1)}五" for m in _PLAN_NAME.finditer(text)]
+    slots.plan_names = [f"十{m.group(1)}五" for m in _PLAN_NAME.finditer(text)]  # in order, repeats kept
     slots.years = [int(y) for y in _YEAR.findall(text)]
     for name, offset in (("this_year", 0), ("next_year", 1), ("last_year", -1)):
         pattern = words.period.get(name)
