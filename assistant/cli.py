@@ -285,6 +285,9 @@ def _eval_local(args: argparse.Namespace, settings: Settings) -> int:
     (report_dir / "llm-local.json").write_text(
         json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8"
     )
+    with (report_dir / "llm-local-claims.jsonl").open("w", encoding="utf-8") as out:
+        for claims in report["claims"].values():
+            out.writelines(json.dumps(c, ensure_ascii=False) + "\n" for c in claims)
     table = local_eval.render(report)
     (report_dir / "llm-local.md").write_text(table + "\n", encoding="utf-8")
     print(table)

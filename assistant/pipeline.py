@@ -663,6 +663,8 @@ class PolicyAssistant:
             f"{ev.doc.get('title', '')} {ev.doc.get('doc_number', '')} {ev.doc.get('date', '')}"
             for ev in evidence
         )
+        if answer.backend == "extractive":  # its lead may spell out a table's note ("75万人（5年累计数）")
+            metadata_text += " ".join(ev.paragraph.table.get("note", "") for ev in evidence)
         grounded, report = ground(
             answer.text, answer.citations, metadata_text, trusted_labels=answer.backend == "extractive"
         )

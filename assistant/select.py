@@ -269,25 +269,29 @@ def candidates(
         period = DocPeriod.of(ev.doc)
         region = ev.doc.get("region", "")
         if p.kind == "table_row" and p.table.get("cells"):
-            out += _cells(ev, p, terms, period, region, alternatives)
+            out += _cells(ev, p, terms, period, region, words, alternatives)
         elif p.kind in ("paragraph", "note"):
             out += _clauses(ev, p, terms, period, region, words, alternatives)
     return out
 
 
-def _cells(ev, p, terms, period, region, alternatives) -> list[Candidate]:
+def _cells(ev, p, terms, period, region, words, alternatives) -> list[Candidate]:
     header, cells = p.table["header"], p.table["cells"]
     unit_col = next((i for i, h in enumerate(header) if "单位" in h), None)
     unit = cells[unit_col] if unit_col is not None and unit_col < len(cells) else ""
     indicator = re.sub(r"^\d{1,2}[.．、]\s*", "", cells[0])
     context = f"{indicator} {p.table.get('title', '')} {p.table.get('group', '')}"
     topic = coverage(context, terms, alternatives)
-    heads = holds_heads(indicator, head_terms(terms), alternatives)
+    heads_held = holds_heads(
+        f"{indicator} {words.implied_words('1' + unit)}", head_terms(terms), alternatives
+    )
     out = []
     for col, value in enumerate(cells):
         if col in (0, unit_col) or col >= len(header) or not re.search(r"\d", value):
             continue
-        shown = value if value.endswith(unit) or not unit else f"{value}{unit}"
+        shown = _bracketed(value, p.table.get("note", "")) or value
+        shown = shown if shown.endswith(unit) or not unit else f"{shown}{unit}"
+        shown = re.sub(r"^(.+?)(（[^（）]+）)(.+)$", r"\1\3\2", shown)  # 75（5年累计数）万人 → 75万人（…）
         label = _cell_label(header[col], period)
         column = header[col].replace(" ", "")
         if label.kind == "target" and not re.search(r"目标|规划|预期", column):
@@ -303,7 +307,7 @@ def _cells(ev, p, terms, period, region, alternatives) -> list[Candidate]:
                 [],
                 topic,
                 topic,
-                heads,
+                heads_held,
                 True,
                 kinds,
                 region,
@@ -346,7 +350,7 @@ def _clauses(ev, p, terms, period, region, words, alternatives) -> list[Candidat
                     clause_places,
                     topic,
                     sentence_topic,
-                    holds_heads(context, heads, alternatives),
+                    holds_heads(f"{context} {words.implied_words(clause)}", heads, alternatives),
                     True,
                     value_kinds(clause),
                     region,
@@ -354,6 +358,20 @@ def _clauses(ev, p, terms, period, region, words, alternatives) -> list[Candidat
                 )
             )
     return out
+
+
+_BRACKET_NOTE = re.compile(r"[\[［]\s*[\]］]内(?:为|是|数字为)?([^。；;]+)")
+
+
+def _bracketed(value: str, note: str) -> str:
+    """A cell the table marks with brackets, its note saying what they mean ("注：[]内为5年累计数"):
+    the value with the note's words, "75（5年累计数）", instead of the bare "[75]" a reader cannot
+    interpret. "" when the cell has no brackets or the note does not explain them."""
+    m = re.fullmatch(r"[\[［]\s*([^\]］]+?)\s*[\]］](.*)", value.strip())
+    meaning = _BRACKET_NOTE.search(note)
+    if not m or not meaning:
+        return ""
+    return f"{m.group(1)}（{meaning.group(1).strip()}）{m.group(2)}"
 
 
 def _respectively(text: str) -> list[tuple[str, str]]:

@@ -38,6 +38,11 @@ class QuestionWords:
     slot_terms: frozenset[
         str
     ]  # words that fill the period/value slot or the asker's situation, not the topic
+    implied: dict[str, re.Pattern] = field(default_factory=dict)  # 人数 is said by "34万人"
+
+    def implied_words(self, text: str) -> str:
+        """The value nouns a text's figures say without the word: "失业保险参保34万人" names a 人数."""
+        return " ".join(word for word, pattern in self.implied.items() if pattern.search(text))
 
 
 @lru_cache(maxsize=8)
@@ -62,6 +67,7 @@ def load_question_words(profile_folder: Path | None = None) -> QuestionWords:
         place_aliases={k: list(v) for k, v in places.get("aliases", {}).items()},
         generic_places=frozenset(places.get("generic", [])),
         slot_terms=frozenset(data.get("slot_terms", {}).get("words", [])),
+        implied=compiled("implied"),
     )
 
 

@@ -90,7 +90,9 @@ def numbers_in(text: str) -> set[str]:
         value = raw.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", raw) else raw
         for part in value.split(","):
             found.add(_canonical(part))
-        scale = _SCALE.get(folded[m.end() : m.end() + 1])
+        after = folded[m.end() : m.end() + 2]
+        # "[50]万": a table's bracket (its note says what it marks) sits between the number and its scale
+        scale = _SCALE.get(after[1:] if after[:1] == "]" else after[:1])
         if scale and "," not in value:  # "5万" also counts as 50000, so it matches "五万"
             found.add(_canonical(repr(round(float(value) * scale, 6)).removesuffix(".0")))
     return {n for n in found if n}

@@ -52,8 +52,8 @@ def _prompt_tokens(base_url: str, assistant, answers, paragraphs: int) -> float 
             for i, r in enumerate(answer.retrieved[:paragraphs])
         ]
         text = render("answer_system", refusal=REFUSAL) + render(
-            "answer_user", paragraphs=numbered, mode="answer", question=answer.question
-        )
+            "answer_user", paragraphs=numbered, mode="answer", question=answer.question, asked=""
+        )  # the asked-slot line (a few tokens) is left out: the count is of the paragraphs' cost
         body = json.dumps({"content": text}).encode()
         request = urllib.request.Request(
             base_url.removesuffix("/v1") + "/tokenize", body, {"Content-Type": "application/json"}
@@ -100,6 +100,38 @@ def judge_agreement(llm, model_name: str, cache: Path, limit: int) -> dict:
     }
 
 
+def model_claims(answers, model: str) -> list[dict]:
+    """Every claim the model wrote (before grounding), with the paragraphs it cites as the model saw
+    them: material for hand-labelling more real-model items for evals/grounding_set.jsonl. The check's
+    own verdict is kept apart (``check``) so a labeller can work without it."""
+    from policyqa.assistant.claims import check_claim
+    from policyqa.evals.metrics import text_claims
+
+    out = []
+    for answer in answers:
+        if not answer.generated_text:
+            continue
+        prompt = {i + 1: r for i, r in enumerate(answer.retrieved)}
+        for content, markers in text_claims(answer.generated_text):
+            cited = [prompt[n] for n in markers if n in prompt]
+            verdict = check_claim(content, [(r.section, r.text) for r in cited])
+            if verdict.reason in ("empty", "header"):
+                continue
+            out.append(
+                {
+                    "claim": content,
+                    "question": answer.question,
+                    "origin": f"model-{model}",
+                    "markers": markers,
+                    "paragraph_ids": [r.id for r in cited],
+                    "header": "\n".join(r.section for r in cited),
+                    "paragraphs": [r.text for r in cited],
+                    "check": {"supported": verdict.supported, "reason": verdict.reason},
+                }
+            )
+    return out
+
+
 def run(
     settings, items, models: list[str], paragraph_counts: list[int], judge_items: int, progress: bool
 ) -> dict:
@@ -110,6 +142,7 @@ def run(
     started = time.perf_counter()
     runs = {"extractive": run_items(offline, items, progress=progress)}
     extra: dict[str, dict] = {}
+    claims: dict[str, list[dict]] = {}
     for key in models:
         with LocalServer(key, settings.data_dir) as server:
             for count in paragraph_counts:
@@ -124,6 +157,7 @@ def run(
                 answers = []
                 runs[name] = run_items(assistant, items, progress=progress, keep_answers=answers)
                 extra[name] = {"prompt_tokens": _prompt_tokens(server.base_url, assistant, answers, count)}
+                claims[name] = model_claims(answers, key)
             if judge_items:
                 local_llm = chat_llm(local.llm)
                 extra[key]["judge"] = judge_agreement(
@@ -135,6 +169,7 @@ def run(
         "overall": {name: aggregate(results) for name, results in runs.items()},
         "by_type": {name: by_type(results) for name, results in runs.items()},
         "extra": extra,
+        "claims": claims,
         "results": {name: [r.to_dict() for r in results] for name, results in runs.items()},
     }
 

@@ -54,11 +54,17 @@ def normalise_fact_text(text: str) -> str:
         value = chinese_to_int(m.group(0))
         return str(value) if value is not None and not m.group(0).endswith(("万", "亿")) else m.group(0)
 
-    return _CN_NUMERAL.sub(digits, folded)
+    folded = _CN_NUMERAL.sub(digits, folded)
+    # "[6]万人" (a table's mark for a 5-year total, explained by its note) states the figure 6万人
+    return re.sub(r"\[(\d[\d.]*)\]", r"\1", folded)
 
 
 def fact_found(fact: str, answer: str) -> bool:
-    return normalise_fact_text(fact) in normalise_fact_text(answer)
+    """The fact occurs in the answer, a figure as a whole number (6 is not found in 2026 or 16.5)."""
+    wanted = normalise_fact_text(fact)
+    start = r"(?<![\d.])" if wanted[:1].isdigit() else ""
+    end = r"(?!\.?\d)" if wanted[-1:].isdigit() else ""
+    return re.search(start + re.escape(wanted) + end, normalise_fact_text(answer)) is not None
 
 
 @dataclass

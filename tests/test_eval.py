@@ -63,6 +63,10 @@ def test_a_quote_that_is_not_in_the_corpus_is_rejected(real_snapshot, tmp_path):
         ("15场", "十五场", True),
         ("28万人", "28 万人", True),
         ("212.7", "212.8万人", False),
+        ("[6]", "6万人（5年累计数）", True),
+        ("[6]", "到2026年", False),
+        ("75万人", "175万人", False),
+        ("1.5", "1.56", False),
     ],
 )
 def test_fact_matching_normalises_width_spacing_and_numerals(fact, answer, found):

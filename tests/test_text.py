@@ -51,3 +51,8 @@ def test_missing_template_variable_is_an_error():
 
     with pytest.raises(jinja2.UndefinedError):
         render("refusal", mode="answer", refusal="x")
+
+
+def test_a_bracketed_table_value_keeps_its_scale():
+    assert numbers_in("2025年：［50］万人次") >= {"50", "500000"}
+    assert numbers_in("[5]") == {"5"}
