@@ -187,9 +187,11 @@ def plan_answer(
     if not evidence or slots is None or words is None:
         return plan
     periods = periods or {}
-    cands = selection.candidates(
-        pool or evidence, _topic_terms(terms, df), words, _alternatives(info, thesaurus or {})
-    )
+    alternatives = _alternatives(info, thesaurus or {})
+    cands = selection.candidates(pool or evidence, _topic_terms(terms, df), words, alternatives, info.text)
+    if df is not None and _unknown_indicator(terms, df, alternatives, info.text):
+        for c in cands:  # no figure can name an indicator the documents never mention
+            c.heads_held = False
     # A figure is wanted when the question asks for one (an amount, rate, count…), or when it reads as
     # numeric and asks for nothing else (not a reason, a yes/no, a list).
     wants_figure = (
@@ -217,6 +219,18 @@ def plan_answer(
                 f"以下为{regions}的规划内容，适用于{names}；文件未单独载明{names}的具体安排。"
             )
     return plan
+
+
+def _unknown_indicator(terms: dict[str, float], df, alternatives: dict[str, set[str]], question: str) -> bool:
+    """The question's last noun, the name of what it measures (网上可办率 in 政务服务事项网上可办率), is a
+    word no document uses, and no thesaurus entry stands for it."""
+    spoken = set().union(*alternatives.values()) if alternatives else set()
+    named = {t: w for t, w in terms.items() if not re.fullmatch(r"\d+", t)}
+    heads = selection.head_terms(named, question, alternatives)
+    if not heads:
+        return False
+    last = list(heads)[-1]
+    return df.get(last, 0) == 0 and last not in spoken and last not in alternatives
 
 
 def _alternatives(info: QueryInfo, thesaurus: dict[str, str]) -> dict[str, set[str]]:

@@ -212,11 +212,21 @@ def coverage(text: str, terms: dict[str, float], alternatives: dict[str, set[str
     return got / total
 
 
-def head_terms(terms: dict[str, float]) -> dict[str, float]:
+def head_terms(
+    terms: dict[str, float], question: str = "", alternatives: dict[str, set[str]] | None = None
+) -> dict[str, float]:
     """The nouns that name the indicator: the question's maximal terms (not parts of a longer term)
-    whose last word jieba tags as a noun (参保人数, 失业保险; not 参加, 引进)."""
+    whose last word jieba tags as a noun (参保人数, 失业保险; not 参加, 引进), in the order the question
+    says them (a term added by expansion only, at the front: it is never the last word)."""
     maximal = {t: w for t, w in terms.items() if not any(t != o and t in o for o in terms)}
-    return {t: w for t, w in maximal.items() if _is_noun(t)}
+    heads = {t: w for t, w in maximal.items() if _is_noun(t)}
+    folded = fold(question)
+
+    def end(term: str) -> int:
+        ends = [folded.rfind(fold(a)) + len(a) for a in {term} | (alternatives or {}).get(term, set())]
+        return max((e for e in ends if e >= len(term)), default=-1) if folded else 0
+
+    return dict(sorted(heads.items(), key=lambda item: end(item[0])))
 
 
 @lru_cache(maxsize=4096)
@@ -238,7 +248,12 @@ def holds_heads(text: str, heads: dict[str, float], alternatives: dict[str, set[
         t for t in heads if any(_holds(fold(a), folded) for a in {t} | (alternatives or {}).get(t, set()))
     }
     heaviest = max(heads, key=heads.get)
-    return heaviest in held and sum(heads[t] for t in held) >= 0.6 * sum(heads.values())
+    if heaviest in held and sum(heads[t] for t in held) >= 0.6 * sum(heads.values()):
+        return True
+    # Chinese names its indicator last (户籍人口基本养老保险参保率: the 养老保险 is what is measured, 户籍人口
+    # whose): the last head noun and half of the others also name it, when the rare ones are modifiers.
+    last = list(heads)[-1]  # head_terms orders them as the question says them
+    return last in held and len(held) >= 0.5 * len(heads) and len(heads) >= 2
 
 
 def _holds(t: str, folded: str) -> bool:
@@ -260,31 +275,31 @@ def candidates(
     terms: dict[str, float],
     words: QuestionWords,
     alternatives: dict[str, set[str]] | None = None,
+    question: str = "",
 ) -> list[Candidate]:
     """Clauses with figures and table cells of every retrieved paragraph, labelled and scored.
     ``alternatives``: canonical term → the colloquial words of the question it was expanded from."""
     out: list[Candidate] = []
+    heads = head_terms(terms, question, alternatives)
     for ev in evidence:
         p = ev.paragraph
         period = DocPeriod.of(ev.doc)
         region = ev.doc.get("region", "")
         if p.kind == "table_row" and p.table.get("cells"):
-            out += _cells(ev, p, terms, period, region, words, alternatives)
+            out += _cells(ev, p, terms, heads, period, region, words, alternatives)
         elif p.kind in ("paragraph", "note"):
-            out += _clauses(ev, p, terms, period, region, words, alternatives)
+            out += _clauses(ev, p, terms, heads, period, region, words, alternatives)
     return out
 
 
-def _cells(ev, p, terms, period, region, words, alternatives) -> list[Candidate]:
+def _cells(ev, p, terms, heads, period, region, words, alternatives) -> list[Candidate]:
     header, cells = p.table["header"], p.table["cells"]
     unit_col = next((i for i, h in enumerate(header) if "单位" in h), None)
     unit = cells[unit_col] if unit_col is not None and unit_col < len(cells) else ""
     indicator = re.sub(r"^\d{1,2}[.．、]\s*", "", cells[0])
     context = f"{indicator} {p.table.get('title', '')} {p.table.get('group', '')}"
     topic = coverage(context, terms, alternatives)
-    heads_held = holds_heads(
-        f"{indicator} {words.implied_words('1' + unit)}", head_terms(terms), alternatives
-    )
+    heads_held = holds_heads(f"{indicator} {words.implied_words('1' + unit)}", heads, alternatives)
     out = []
     for col, value in enumerate(cells):
         if col in (0, unit_col) or col >= len(header) or not re.search(r"\d", value):
@@ -317,9 +332,8 @@ def _cells(ev, p, terms, period, region, words, alternatives) -> list[Candidate]
     return out
 
 
-def _clauses(ev, p, terms, period, region, words, alternatives) -> list[Candidate]:
+def _clauses(ev, p, terms, heads, period, region, words, alternatives) -> list[Candidate]:
     out = []
-    heads = head_terms(terms)
     for sentence in split_sentences(p.text):
         if not _FIGURE.search(sentence):
             continue
@@ -456,6 +470,8 @@ def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) 
             # Even loosely: a county named in the question that no such figure names is not stated.
             if slots.sub_places and not any(c.matches_places(slots) for c in loose):
                 return Selection(related=related, mismatch="place")
+            if not any(c.heads_held for c in loose):  # none of them names the asked indicator either
+                return Selection(related=related, mismatch="topic")
             return Selection(related=related)
         # A county or a year was asked and none of the near figures names it: not stated either way.
         if slots.sub_places and not any(c.matches_places(slots) for c in near):
@@ -464,7 +480,7 @@ def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) 
             c.matches_period(slots, periods.get(c.evidence.paragraph.doc_id, DocPeriod())) for c in near
         ):
             return Selection(related=near[:2], mismatch="period")
-        return Selection(related=related)
+        return Selection(related=near[:2], mismatch="topic")
     c = on_topic[0]
     period = periods.get(c.evidence.paragraph.doc_id, DocPeriod())
     if not c.matches_places(slots):
