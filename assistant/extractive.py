@@ -189,7 +189,7 @@ def plan_answer(
     periods = periods or {}
     alternatives = _alternatives(info, thesaurus or {})
     cands = selection.candidates(pool or evidence, _topic_terms(terms, df), words, alternatives, info.text)
-    if df is not None and _unknown_indicator(terms, df, alternatives, info.text):
+    if df is not None and _unknown_indicator(terms, df, alternatives, info.text, words):
         for c in cands:  # no figure can name an indicator the documents never mention
             c.heads_held = False
     # A figure is wanted when the question asks for one (an amount, rate, count…), or when it reads as
@@ -221,11 +221,14 @@ def plan_answer(
     return plan
 
 
-def _unknown_indicator(terms: dict[str, float], df, alternatives: dict[str, set[str]], question: str) -> bool:
+def _unknown_indicator(
+    terms: dict[str, float], df, alternatives: dict[str, set[str]], question: str, words: QuestionWords
+) -> bool:
     """The question's last noun, the name of what it measures (网上可办率 in 政务服务事项网上可办率), is a
-    word no document uses, and no thesaurus entry stands for it."""
+    word no document uses, and no thesaurus entry stands for it. Value nouns (比例, 人数) name the kind
+    of value, not the indicator, and are passed over."""
     spoken = set().union(*alternatives.values()) if alternatives else set()
-    named = {t: w for t, w in terms.items() if not re.fullmatch(r"\d+", t)}
+    named = {t: w for t, w in terms.items() if not re.fullmatch(r"\d+", t) and t not in words.implied}
     heads = selection.head_terms(named, question, alternatives)
     if not heads:
         return False

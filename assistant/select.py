@@ -204,6 +204,8 @@ def coverage(text: str, terms: dict[str, float], alternatives: dict[str, set[str
         t = fold(term)
         if t in folded or any(fold(a) in folded for a in (alternatives or {}).get(term, ())):
             got += weight
+        elif len(t) >= 3 and re.search(".{0,2}".join(map(re.escape, t)), folded):
+            got += 0.8 * weight  # a word between its characters: 社保费 in 社保缴费
         elif len(t) >= 4:
             pairs = [t[i : i + 2] for i in range(len(t) - 1)]
             share = sum(1 for pair in pairs if pair in folded) / len(pairs)
@@ -452,6 +454,8 @@ def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) 
                 -max(c.period.years, default=0) if c.is_cell else 0,
             )
         )
+    if slots.years:  # a figure that names the asked year before one only inferred to be of it
+        on_topic.sort(key=lambda c: not set(slots.years) & c.period.years)
     related = [c for c in ranked if c.topic >= RELATED_MIN_TOPIC][:2]
     for c in on_topic:
         period = periods.get(c.evidence.paragraph.doc_id, DocPeriod())
