@@ -66,6 +66,7 @@ _LEADING_ORDINAL = re.compile(r"^\d{1,2}[.．、]\s*")
 MAX_SENTENCES = 3
 MAX_SENTENCES_LISTING = 6
 MAX_PARAGRAPHS = 3
+WIDEN_SENTENCES = 3  # a measures answer also quotes this many sentences after its best match
 
 
 class TermWeights:
@@ -151,8 +152,9 @@ def units_of(p: Paragraph) -> list[str]:
 
 
 def score_sentences(
-    evidence: list[Evidence], terms: dict[str, float], info: QueryInfo
+    evidence: list[Evidence], terms: dict[str, float], info: QueryInfo, measures: bool = False
 ) -> list[ScoredSentence]:
+    """``measures``: the question asks what a plan will do (a list, no past period or year asked)."""
     scored = []
     for ev in evidence:
         path_cov = coverage(ev.paragraph.section, terms)
@@ -164,6 +166,8 @@ def score_sentences(
                 score += 0.15
             if info.years and not any(y in sentence or y in ev.paragraph.section for y in info.years):
                 score -= 0.3
+            if measures and _reviews_the_past(sentence, ev):
+                score -= 0.2  # "有哪些措施" asks what the plan will do, not what the last one achieved
             scored.append(ScoredSentence(ev, i, sentence, score, combined))
     return scored
 
@@ -183,7 +187,7 @@ def plan_answer(
 
     ``pool``: a wider set of retrieved paragraphs the asked figure may be found in (the top-k
     ``evidence`` plus the next ones); the lead's paragraph is then quoted and cited like any other."""
-    plan = _plan_sentences(evidence, terms, info)
+    plan = _plan_sentences(evidence, terms, info, slots)
     if not evidence or slots is None or words is None:
         return plan
     periods = periods or {}
@@ -280,11 +284,19 @@ def _quote_first(plan: ExtractivePlan, lead) -> None:
     plan.sentences = [s for s in plan.sentences if s.evidence.paragraph.id in paragraphs]
 
 
-def _plan_sentences(evidence: list[Evidence], terms: dict[str, float], info: QueryInfo) -> ExtractivePlan:
+def _reviews_the_past(sentence: str, ev: Evidence) -> bool:
+    period = selection.DocPeriod.of(ev.doc)
+    return period.is_plan and selection.label_period(sentence, ev.paragraph.section, period).kind == "past"
+
+
+def _plan_sentences(
+    evidence: list[Evidence], terms: dict[str, float], info: QueryInfo, slots: Slots | None = None
+) -> ExtractivePlan:
     plan = ExtractivePlan()
     if not evidence:
         return plan
-    scored = score_sentences(evidence, terms, info)
+    measures = info.listing and slots is not None and slots.period in ("", "target") and not slots.years
+    scored = score_sentences(evidence, terms, info, measures)
     plan.best_coverage = max((s.coverage for s in scored), default=0.0)
     named = [ev for ev in evidence if ev.named]
     figure_wanted = info.numeric and not (info.section_refs or info.structure)
@@ -310,8 +322,27 @@ def _plan_sentences(evidence: list[Evidence], terms: dict[str, float], info: Que
             paragraphs.append(pid)
     if info.compare:
         chosen = _cover_each_document(chosen, ranked, evidence)
+    if measures:
+        chosen = _widen_measures(chosen, scored, limit)
     plan.sentences = chosen
     return plan
+
+
+def _widen_measures(chosen: list[ScoredSentence], scored: list[ScoredSentence], limit: int) -> list:
+    """A plan lists its measures sentence after sentence: the ones after the best match belong to the
+    answer too (落实…、健全…、建立…黑名单), ahead of weaker matches elsewhere."""
+    if not chosen:
+        return chosen
+    top = chosen[0]
+    following = [
+        s for s in scored if s.evidence is top.evidence and top.index < s.index <= top.index + WIDEN_SENTENCES
+    ]
+    have = {(id(s.evidence), s.index) for s in chosen}
+    extra = [s for s in following if (id(s.evidence), s.index) not in have]
+    if not extra:
+        return chosen
+    keep = chosen[: max(1, limit - len(extra))]
+    return keep + extra[: limit - len(keep)]
 
 
 def _section_overview(named: list[Evidence]) -> list[ScoredSentence]:
