@@ -138,6 +138,7 @@ class ExtractivePlan:
 
     sentences: list[ScoredSentence] = field(default_factory=list)
     lead: str = ""
+    indicator: str = ""  # what the question measures, in its own words (专业技术人才总量)
     lead_evidence: Evidence | None = None
     leads: list[tuple[str, Evidence]] = field(default_factory=list)  # one per document, for comparisons
     best_coverage: float = 0.0
@@ -192,6 +193,7 @@ def plan_answer(
         return plan
     periods = periods or {}
     alternatives = _alternatives(info, thesaurus or {})
+    plan.indicator = _indicator_phrase(terms, info.text, slots, words)
     cands = selection.candidates(pool or evidence, _topic_terms(terms, df), words, alternatives, info.text)
     if df is not None and _unknown_indicator(terms, df, alternatives, info.text, words):
         for c in cands:  # no figure can name an indicator the documents never mention
@@ -223,6 +225,21 @@ def plan_answer(
                 f"以下为{regions}的规划内容，适用于{names}；文件未单独载明{names}的具体安排。"
             )
     return plan
+
+
+def _indicator_phrase(terms: dict[str, float], question: str, slots: Slots, words: QuestionWords) -> str:
+    """The stretch of the question from its first to its last head noun, without the place it opens
+    with: "长沙专业技术人才总量有多少" → 专业技术人才总量 (for "文件未载明…的数据")."""
+    named = {t: w for t, w in terms.items() if not re.fullmatch(r"\d+", t) and t not in words.slot_terms}
+    spans = [(question.find(t), question.find(t) + len(t)) for t in selection.head_terms(named)]
+    spans = [(a, b) for a, b in spans if a >= 0]
+    if not spans:
+        return ""
+    phrase = question[min(a for a, _ in spans) : max(b for _, b in spans)]
+    for place in slots.places:
+        for name in sorted({place.name, place.name.rstrip("市县区")}, key=len, reverse=True):
+            phrase = phrase.removeprefix(name)
+    return phrase.strip("的，, ") if 2 <= len(phrase) <= 24 else ""
 
 
 def _unknown_indicator(

@@ -484,6 +484,7 @@ class PolicyAssistant:
         answer.suggestions = suggestions[:3]
         if reason.is_not_stated and features is not None and slots is not None:
             asked = self._asked(slots, features)
+            asked["indicator"] = plan.indicator if plan is not None else ""
             phrase = not_stated_phrase(reason, features, asked)
             related = plan.selection.related if plan is not None and plan.selection else []
             if reason is Reason.FOREIGN_PLACE:

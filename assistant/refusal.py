@@ -101,5 +101,7 @@ def not_stated_phrase(reason: Reason, f: RefusalFeatures, asked: dict) -> str:
             return f"{place}单独的相关数据" if place else "所问地区的相关数据"
         if f.slot_mismatch == "period":
             return f"{place}{asked.get('period_text', '所问时期的数值')}"
+        if asked.get("indicator"):
+            return f"{place}{asked['indicator']}{asked.get('period_text') or '的具体数值'}"
         return "与问题直接对应的数据"
     return "相关内容"

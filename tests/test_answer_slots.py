@@ -180,3 +180,18 @@ def test_a_bracketed_table_value_is_read_with_its_note_and_survives_grounding(as
     answer = assistant.ask("长沙补贴性职业技能培训的规划目标是多少人次？")
     assert first_line(answer).startswith("长沙市：") and "50万人次（5年累计数）" in first_line(answer)
     assert not answer.grounding.removed_sentences
+
+
+def test_an_indicator_the_documents_never_give_is_not_stated_by_name(assistant):
+    """No figure names 在校生 (the plans speak of 技工院校, never of their students): the answer says
+    which figure is not stated, in the question's words, instead of quoting school paragraphs."""
+    answer = assistant.ask("长沙技工院校在校生有多少人？")
+    assert answer.refused
+    assert first_line(answer).startswith("所提供的政策文件未载明长沙市技工院校在校生")
+
+
+def test_a_figure_that_names_the_asked_year_leads(assistant):
+    """2020年 asked: "2020年为全市企业减免社保缴费15.5亿元" before the 十三五 total (27亿元), which a
+    plan starting in 2021 would otherwise also place in 2020; 社保费 matched in 社保缴费."""
+    answer = assistant.ask("湘潭2020年减免社保费多少？")
+    assert "15.5亿元" in first_line(answer) and "27亿元" not in first_line(answer)
