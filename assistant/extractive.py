@@ -312,7 +312,13 @@ def _plan_sentences(
     plan = ExtractivePlan()
     if not evidence:
         return plan
-    measures = info.listing and slots is not None and slots.period in ("", "target") and not slots.years
+    measures = (  # what a plan will do; a comparison shows each document's best match whatever its period
+        info.listing
+        and not info.compare
+        and slots is not None
+        and slots.period in ("", "target")
+        and not slots.years
+    )
     scored = score_sentences(evidence, terms, info, measures)
     plan.best_coverage = max((s.coverage for s in scored), default=0.0)
     named = [ev for ev in evidence if ev.named]
