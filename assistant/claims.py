@@ -300,9 +300,14 @@ def _missing_term(claim: str, source_text: str) -> str:
     figure's period is right is _period_contradiction's question (a 发展基础 paragraph names none)."""
     folded = fold(_TITLE.sub("", claim))
     for term in _domain_terms():
-        if term in folded and term not in source_text and not _PLAN_PERIOD.search(term):
+        if term in folded and not _PLAN_PERIOD.search(term) and not _spelled_out(term, source_text):
             return term
     return ""
+
+
+def _spelled_out(term: str, text: str) -> bool:
+    """The term is in the text, perhaps with a word between its characters (城镇新增就业 in 城镇累计新增就业)."""
+    return term in text or re.search(".{0,2}".join(map(re.escape, term)), text) is not None
 
 
 def negation_flip(sentence: str, sources: list[str]) -> bool:
@@ -323,9 +328,17 @@ def negation_flip(sentence: str, sources: list[str]) -> bool:
 # -- the check -------------------------------------------------------------------------------------
 
 
+_HEADING_ORDINAL = re.compile(
+    r"^(?:第[一二三四五六七八九十百\d]+[章节条部分]|[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d{1,2}[.．、])\s*"
+)
+
+
 def is_header_echo(content: str, headers: list[str]) -> bool:
     """A sentence that only repeats source headers (《title》, section path, 文号, date): not a claim."""
     pieces = {fold(p) for h in headers for p in re.split(r"\s*>\s*|\n", h) if len(fold(p)) >= 2}
+    pieces |= {
+        t for t in (_HEADING_ORDINAL.sub("", p) for p in pieces) if len(t) >= 2
+    }  # 二、社会保障 → 社会保障
     folded = fold(strip_marks(content))
     text = _TITLE.sub("", folded)
     for piece in sorted(pieces, key=len, reverse=True):
@@ -333,6 +346,7 @@ def is_header_echo(content: str, headers: list[str]) -> bool:
     text = _HEADING_LABEL.sub("", text)  # "第二章 > 第三节": heading numbers without their titles
     left = [ch for ch in text if _CONTENT_CHARS.match(ch)]
     found = [p for p in pieces if len(p) >= 4 and p in folded]
+    found = [p for p in found if not any(p != q and p in q for q in found)]  # 社会保障 within 二、社会保障
     had_header = "《" in folded or ">" in folded or len(found) >= 2
     return had_header and len(left) <= 3
 
@@ -344,21 +358,38 @@ _ANSWER_LABEL = re.compile(
 )
 
 
+def _bare_figure(content: str) -> bool:
+    """A figure with (almost) nothing around it to say what it counts: "180万人。", "长沙：212.7万。"."""
+    rest = _FIGURE_TEXT.sub("", unicodedata.normalize("NFKC", content))
+    return bool(_FIGURE_TEXT.search(unicodedata.normalize("NFKC", content))) and (
+        len(_CONTENT_CHARS.findall(rest)) <= 3
+    )
+
+
+_FIGURE_TEXT = re.compile(
+    r"[<>≤≥]?\[?\d+(?:\.\d+)?\]?\s*(?:%|万|亿)?\s*(?:元/月|元|人次|人|家|个|名|所|张|次|场|项|户)?"
+)
+
+
 def check_claim(
     claim: str,
     sources: list[tuple[str, str]],
     allowed: set[str] | frozenset = frozenset(),
     strip_label: bool = False,
+    question: str = "",
 ) -> ClaimVerdict:
     """Verdict on one claim given the (header, paragraph text) of each paragraph it cites.
 
-    ``allowed`` are numbers from the cited documents' metadata (文号, dates), never figures."""
+    ``allowed`` are numbers from the cited documents' metadata (文号, dates), never figures.
+    ``question``: a bare figure ("180万人。") answers it, so its indicator and period are the question's."""
     content = strip_marks(claim).strip()
     if strip_label:
         content = _ANSWER_LABEL.sub("", content)
     numbers = _numbers(content)
     if not _CONTENT_CHARS.search(content):
         return ClaimVerdict(False, "empty")  # bare markers and separators: "[1]、[2]、[3]"
+    if len(_CONTENT_CHARS.findall(content)) <= 4 and not numbers:
+        return ClaimVerdict(False, "empty")  # a stray label ("、社会保障"): nothing stated
     if is_header_echo(content, [header for header, _ in sources]):
         return ClaimVerdict(False, "header")  # an echoed source header says nothing
     if not sources:
@@ -370,7 +401,8 @@ def check_claim(
     if support(content, texts) < SUPPORT_THRESHOLD:
         return ClaimVerdict(False, "overlap")
     cited_figures = [f for _, text in sources for f in source_figures(text)]
-    for figure in prose_figures(content):
+    stated = f"{question.rstrip('？?')}：{content}" if question and _bare_figure(content) else content
+    for figure in prose_figures(stated):
         reason = _figure_reason(figure, cited_figures)
         if reason:
             return ClaimVerdict(False, reason, {figure.value})

@@ -91,6 +91,10 @@ class TermWeights:
         skip = set(_QUESTION_WORDS) | set(skip)
         for region in places:
             skip.update(place_aliases(region))
+        # A place name followed by a word can be cut as one token (长沙人才总量 → 长沙人 / 才 / 总量): cut
+        # the question at the place names first.
+        for alias in sorted((a for r in places for a in place_aliases(r)), key=len, reverse=True):
+            query = query.replace(alias, f" {alias} ")
         terms: dict[str, float] = {}
         for token in tokenize(query):
             if token in skip or any(token in alias for alias in skip if len(token) > 1 and token in alias):
@@ -557,10 +561,21 @@ def draft_of(text: str) -> str:
     return "".join(line.strip() for line in plain.split("\n") if line.strip())
 
 
+def _distinct_figures(related: list) -> list:
+    """Related figures, each said once: the table row and the sentence that both give 15万人 are one."""
+    kept: list = []
+    for c in related:
+        figures = set(selection.figures_of(c.text))
+        if not any(figures <= set(selection.figures_of(k.text)) for k in kept):
+            kept.append(c)
+    return kept
+
+
 def render_not_stated(
     phrase: str, related: list, periods: dict, mode: str, wording: ReplyWording | None = None
 ) -> RenderedAnswer:
     """文件未载明…, then the nearest figures as clearly labelled related information, each cited."""
+    related = _distinct_figures(related)
     order: list[Evidence] = []
     for c in related:
         if c.evidence not in order:
@@ -579,7 +594,8 @@ def render_not_stated(
             parts.append(
                 "文件中与此相关的内容是："
                 + "；".join(
-                    _lead_plain(CITATION_MARK.sub("", line)) + f"[{i}]" for i, line in enumerate(lines, 1)
+                    _lead_plain(CITATION_MARK.sub("", line)) + CITATION_MARK.search(line).group(0)
+                    for line in lines
                 )
                 + "。"
             )

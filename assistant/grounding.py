@@ -54,7 +54,11 @@ def _line_sentences(text: str) -> list[tuple[int, str, list[int]]]:
 
 
 def ground(
-    text: str, citations: list[Citation], metadata_text: str = "", trusted_labels: bool = False
+    text: str,
+    citations: list[Citation],
+    metadata_text: str = "",
+    trusted_labels: bool = False,
+    question: str = "",
 ) -> tuple[str, GroundingReport]:
     """Return the answer with unsupported sentences removed, and what was removed and why.
 
@@ -69,7 +73,7 @@ def ground(
     claims = 0
     for line_no, sentence, markers in _line_sentences(text):
         report.checked_sentences += 1
-        kept = _check_sentence(sentence, markers, by_n, allowed_numbers, report, trusted_labels)
+        kept = _check_sentence(sentence, markers, by_n, allowed_numbers, report, trusted_labels, question)
         if kept is not None:
             kept_lines.setdefault(line_no, []).append(kept)
             claims += _is_claim(kept)
@@ -92,6 +96,7 @@ def _check_sentence(
     allowed: set[str],
     report: GroundingReport,
     trusted_labels: bool = False,
+    question: str = "",
 ) -> str | None:
     """Keep, or drop and report, one sentence. ``markers`` include those inherited from later on its line."""
     own = [int(m.group(1)) for m in CITATION_MARK.finditer(sentence)]
@@ -132,6 +137,7 @@ def _check_sentence(
         [(f"{by_n[n].doc_title}\n{by_n[n].section}", by_n[n].text) for n in valid],
         allowed,
         strip_label=trusted_labels,
+        question=question,
     )
     if not verdict.supported:
         return _reject(content, verdict.bad_numbers, report)

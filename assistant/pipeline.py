@@ -667,7 +667,11 @@ class PolicyAssistant:
         if answer.backend == "extractive":  # its lead may spell out a table's note ("75万人（5年累计数）")
             metadata_text += " ".join(ev.paragraph.table.get("note", "") for ev in evidence)
         grounded, report = ground(
-            answer.text, answer.citations, metadata_text, trusted_labels=answer.backend == "extractive"
+            answer.text,
+            answer.citations,
+            metadata_text,
+            trusted_labels=answer.backend == "extractive",
+            question=answer.rewritten_question or answer.question,
         )
         answer.grounding = report
         if report.no_content and answer.backend != "extractive":

@@ -255,7 +255,7 @@ def holds_heads(text: str, heads: dict[str, float], alternatives: dict[str, set[
     # Chinese names its indicator last (户籍人口基本养老保险参保率: the 养老保险 is what is measured, 户籍人口
     # whose): the last head noun and half of the others also name it, when the rare ones are modifiers.
     last = list(heads)[-1]  # head_terms orders them as the question says them
-    return last in held and len(held) >= 0.5 * len(heads) and len(heads) >= 2
+    return last in held and len(held) >= max(2, 0.5 * len(heads))
 
 
 def _holds(t: str, folded: str) -> bool:
@@ -265,6 +265,11 @@ def _holds(t: str, folded: str) -> bool:
         return True
     pairs = [t[i : i + 2] for i in range(len(t) - 1)]
     return len(t) >= 4 and sum(1 for pair in pairs if pair in folded) / len(pairs) >= 0.6
+
+
+def figures_of(text: str) -> list[str]:
+    """The figures of a text as numbers with their units, brackets dropped ("[15]万人" → "15万人")."""
+    return [re.sub(r"[\[\]\s]", "", m.group(0)) for m in _FIGURE.finditer(fold(text))]
 
 
 def value_kinds(text: str) -> set[str]:

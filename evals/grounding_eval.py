@@ -41,7 +41,7 @@ def score(items: list[dict]) -> list[Scored]:
     for item in items:
         texts = item.get("paragraphs") or ([item["paragraph"]] if item.get("paragraph") else [])
         sources = [(item.get("header", ""), text) for text in texts]
-        verdict = check_claim(item["claim"], sources)
+        verdict = check_claim(item["claim"], sources, question=item.get("question", ""))
         out.append(Scored(item, not verdict.supported, verdict.reason))
     return out
 

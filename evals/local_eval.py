@@ -114,7 +114,11 @@ def model_claims(answers, model: str) -> list[dict]:
         prompt = {i + 1: r for i, r in enumerate(answer.retrieved)}
         for content, markers in text_claims(answer.generated_text):
             cited = [prompt[n] for n in markers if n in prompt]
-            verdict = check_claim(content, [(r.section, r.text) for r in cited])
+            verdict = check_claim(
+                content,
+                [(r.section, r.text) for r in cited],
+                question=answer.rewritten_question or answer.question,
+            )
             if verdict.reason in ("empty", "header"):
                 continue
             out.append(

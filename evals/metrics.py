@@ -255,7 +255,11 @@ def pre_grounding(answer: Answer) -> dict:
     claims, invented = 0, []
     for content, markers in text_claims(answer.generated_text):
         cited = [prompt[n] for n in markers if n in prompt]
-        verdict = check_claim(content, [(r.section, r.text) for r in cited])
+        verdict = check_claim(
+            content,
+            [(r.section, r.text) for r in cited],
+            question=answer.rewritten_question or answer.question,
+        )
         if verdict.reason in ("empty", "header"):
             continue  # bare markers and echoed headers are no claims (grounding removes them)
         claims += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from policyqa.assistant.answer import Citation
+from policyqa.assistant.claims import check_claim
 from policyqa.assistant.grounding import ground
 
 WAGE = "城区、长浏宁三县（市）最低工资标准分别提高到1700元/月、1540元/月。"
@@ -106,3 +107,23 @@ def test_a_figure_must_keep_its_period_and_unit():
 def test_enumerated_figures_share_the_context_before_them():
     text, report = ground("长浏宁三县（市）最低工资标准为1540元/月[1]。", [_citation(1, WAGE)])
     assert not report.changed and "1540元/月" in text
+
+
+_ROW = "指标：8.工伤保险参保人数；单位：万人；2020年：171.3万人；2025年：180万人；属性：预期性"
+
+
+def test_a_bare_figure_is_checked_against_what_the_question_asks():
+    """ "180万人。[1]" answers its question: right for the 2025 target, wrong for the 2020 figure (the
+    rubric's rule for bare figures; real 1.5B answers gave the other column this way)."""
+    header = "长沙市“十四五”人力资源和社会保障事业发展规划\n专栏2 “十四五”规划发展主要指标"
+    target = check_claim("180万人。", [(header, _ROW)], question="长沙工伤保险参保人数2025年的目标是多少？")
+    actual = check_claim("180万人。", [(header, _ROW)], question="长沙工伤保险参保人数2020年是多少？")
+    assert target.supported and not actual.supported and actual.reason == "period"
+
+
+def test_a_stray_label_and_a_gapped_term():
+    """ "、社会保障" (a table group echoed by a model) states nothing; 城镇新增就业 is the source's
+    城镇累计新增就业 with a word between."""
+    assert check_claim("、社会保障[1]", [("", _ROW)]).reason == "empty"
+    source = "全市城镇累计新增就业28万人,累计新增农村劳动力转移就业6万人。"
+    assert check_claim("湘潭城镇新增就业28万人。", [("湘潭市规划\n发展基础", source)]).supported
