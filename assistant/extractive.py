@@ -211,6 +211,8 @@ def plan_answer(
         plan.leads = _per_document_leads(cands, slots, periods, evidence)
         return plan
     plan.selection = selection.select(cands, slots, periods)
+    if not _topic_terms(terms, df) and plan.selection.mismatch == "topic":
+        plan.selection.mismatch = ""  # no topic words left to judge by ("多少项主要指标"): no verdict
     lead = plan.selection.lead
     if wants_figure and lead is not None:
         focus = selection.focus_pair(lead, slots, words)

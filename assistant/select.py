@@ -127,7 +127,7 @@ class Candidate:
         if year in self.period.years:
             return True
         if self.period.kind == "past" and period.start and year == period.start - 1:
-            return True
+            return not self.period.goal and "目标" not in self.text  # "控制在4.5%目标范围内" is no 2020 value
         return self.period.kind == "target" and year == period.end
 
     def _in_plan(self, name: str, period: DocPeriod) -> bool:
