@@ -198,7 +198,8 @@ def plan_answer(
     periods = periods or {}
     alternatives = _alternatives(info, thesaurus or {})
     plan.indicator = _indicator_phrase(terms, info.text, slots, words)
-    cands = selection.candidates(pool or evidence, _topic_terms(terms, df), words, alternatives, info.text)
+    first = next((q for q in re.split(r"[？?]", info.text) if q.strip()), info.text)  # heads in its order
+    cands = selection.candidates(pool or evidence, _topic_terms(terms, df), words, alternatives, first)
     if df is not None and _unknown_indicator(terms, df, alternatives, info.text, words):
         for c in cands:  # no figure can name an indicator the documents never mention
             c.heads_held = False
@@ -256,11 +257,15 @@ def _unknown_indicator(
     of value, not the indicator, and are passed over."""
     spoken = set().union(*alternatives.values()) if alternatives else set()
     named = {t: w for t, w in terms.items() if not re.fullmatch(r"\d+", t) and t not in words.implied}
-    heads = selection.head_terms(named, question, alternatives)
-    if not heads:
-        return False
-    last = list(heads)[-1]
-    return df.get(last, 0) == 0 and last not in spoken and last not in alternatives
+    parts = [q for q in re.split(r"[？?]", question) if q.strip()] or [question]
+    for part in parts:  # "…多少钱？什么时候报？": every part's indicator must be unknown
+        heads = {t: w for t, w in selection.head_terms(named, part, alternatives).items() if t in part}
+        if not heads:
+            return False
+        last = list(heads)[-1]
+        if df.get(last, 0) > 0 or last in spoken or last in alternatives:
+            return False
+    return True
 
 
 def _alternatives(info: QueryInfo, thesaurus: dict[str, str]) -> dict[str, set[str]]:
