@@ -198,7 +198,8 @@ def plan_answer(
     periods = periods or {}
     alternatives = _alternatives(info, thesaurus or {})
     plan.indicator = _indicator_phrase(terms, info.text, slots, words)
-    first = next((q for q in re.split(r"[？?]", info.text) if q.strip()), info.text)  # heads in its order
+    asked = _asked_part(info.text)
+    first = next((q for q in re.split(r"[？?]", asked) if q.strip()), asked)  # heads in its order
     cands = selection.candidates(pool or evidence, _topic_terms(terms, df), words, alternatives, first)
     if df is not None and _unknown_indicator(terms, df, alternatives, info.text, words):
         for c in cands:  # no figure can name an indicator the documents never mention
@@ -249,6 +250,11 @@ def _indicator_phrase(terms: dict[str, float], question: str, slots: Slots, word
     return phrase.strip("的，, ") if 2 <= len(phrase) <= 24 else ""
 
 
+def _asked_part(question: str) -> str:
+    """A rewritten follow-up without its context: "那…覆盖率要达到多少（上文：…）" → "那…覆盖率要达到多少"."""
+    return question.partition("（上文：")[0] or question
+
+
 def _unknown_indicator(
     terms: dict[str, float], df, alternatives: dict[str, set[str]], question: str, words: QuestionWords
 ) -> bool:
@@ -257,6 +263,7 @@ def _unknown_indicator(
     of value, not the indicator, and are passed over."""
     spoken = set().union(*alternatives.values()) if alternatives else set()
     named = {t: w for t, w in terms.items() if not re.fullmatch(r"\d+", t) and t not in words.implied}
+    question = _asked_part(question)
     parts = [q for q in re.split(r"[？?]", question) if q.strip()] or [question]
     for part in parts:  # "…多少钱？什么时候报？": every part's indicator must be unknown
         heads = {t: w for t, w in selection.head_terms(named, part, alternatives).items() if t in part}

@@ -158,8 +158,11 @@ def doc_period_covers(year: int, period: DocPeriod) -> bool:
 
 def label_period(sentence: str, section: str, period: DocPeriod) -> PeriodLabel:
     """The period a sentence speaks of, for a plan: its own words first, then the section it sits in."""
-    if not period.is_plan:  # a notice's figures are for the year it is about
-        return PeriodLabel(years=set(period.years) | {int(y) for y in _YEAR_IN.findall(sentence)})
+    if not period.is_plan:  # a notice's figures are for the year it is about, unless set as a goal
+        label = PeriodLabel(years=set(period.years) | {int(y) for y in _YEAR_IN.findall(sentence)})
+        if re.search(r"到\s*20\d\d\s*年", sentence) or _TARGET_WORDS.search(sentence):
+            label.kind = "target"  # "到2028年…覆盖率达到90%以上"
+        return label
     names = plan_names_in(sentence)
     years = {int(y) for y in _YEAR_IN.findall(sentence)}
     label = PeriodLabel(years=years, names=names)
@@ -219,7 +222,7 @@ def head_terms(
 ) -> dict[str, float]:
     """The nouns that name the indicator: the question's maximal terms (not parts of a longer term)
     whose last word jieba tags as a noun (参保人数, 失业保险; not 参加, 引进), in the order the question
-    says them (a term added by expansion only, at the front: it is never the last word)."""
+    says them; with a question, only those it (or the everyday word a term stands for) says."""
     maximal = {t: w for t, w in terms.items() if not any(t != o and t in o for o in terms)}
     heads = {t: w for t, w in maximal.items() if _is_noun(t)}
     folded = fold(question)
@@ -228,7 +231,10 @@ def head_terms(
         ends = [folded.rfind(fold(a)) + len(a) for a in {term} | (alternatives or {}).get(term, set())]
         return max((e for e in ends if e >= len(term)), default=-1) if folded else 0
 
-    return dict(sorted(heads.items(), key=lambda item: end(item[0])))
+    ends = {t: end(t) for t in heads}
+    if folded and any(e >= 0 for e in ends.values()):  # the context of a follow-up names no heads
+        heads = {t: w for t, w in heads.items() if ends[t] >= 0}
+    return dict(sorted(heads.items(), key=lambda item: ends[item[0]]))
 
 
 @lru_cache(maxsize=4096)
