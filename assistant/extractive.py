@@ -62,6 +62,7 @@ _QUESTION_WORDS = set(
     ]
 )
 _DIGIT = re.compile(r"\d")
+_DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|[年月]底|年内|年前|上半年|下半年|季度|每年|每\d+年")
 _LEADING_ORDINAL = re.compile(r"^\d{1,2}[.．、]\s*")
 MAX_SENTENCES = 3
 MAX_SENTENCES_LISTING = 6
@@ -197,9 +198,8 @@ def plan_answer(
         return plan
     periods = periods or {}
     alternatives = _alternatives(info, thesaurus or {})
-    plan.indicator = _indicator_phrase(terms, info.text, slots, words)
-    asked = _asked_part(info.text)
-    first = next((q for q in re.split(r"[？?]", asked) if q.strip()), asked)  # heads in its order
+    plan.indicator = _indicator_phrase(terms, _first_part(info.text), slots, words)
+    first = _first_part(info.text)  # its head nouns, in its order
     cands = selection.candidates(pool or evidence, _topic_terms(terms, df), words, alternatives, first)
     if df is not None and _unknown_indicator(terms, df, alternatives, info.text, words):
         for c in cands:  # no figure can name an indicator the documents never mention
@@ -213,6 +213,11 @@ def plan_answer(
         plan.leads = _per_document_leads(cands, slots, periods, evidence)
         return plan
     plan.selection = selection.select(cands, slots, periods)
+    says_when = any(_DATE.search(s.text) for s in plan.sentences)
+    if slots.value == "date" and not slots.metadata and plan.sentences and not says_when:
+        # "什么时候能涨": none of the matching sentences says when
+        related = [_sentence_candidate(s, periods) for s in plan.sentences[:2]]
+        plan.selection = selection.Selection(related=related, mismatch="date")
     if not _topic_terms(terms, df) and plan.selection.mismatch == "topic":
         plan.selection.mismatch = ""  # no topic words left to judge by ("多少项主要指标"): no verdict
     lead = plan.selection.lead
@@ -248,6 +253,24 @@ def _indicator_phrase(terms: dict[str, float], question: str, slots: Slots, word
         for name in sorted({place.name, place.name.rstrip("市县区")}, key=len, reverse=True):
             phrase = phrase.removeprefix(name)
     return phrase.strip("的，, ") if 2 <= len(phrase) <= 24 else ""
+
+
+def _sentence_candidate(s: ScoredSentence, periods: dict) -> selection.Candidate:
+    """A quoted sentence as related information for a 未载明 answer (labelled with its place and period)."""
+    ev = s.evidence
+    period = periods.get(ev.paragraph.doc_id, selection.DocPeriod.of(ev.doc))
+    label = selection.label_period(s.text, ev.paragraph.section, period)
+    text = _LEADING_ORDINAL.sub("", s.text).rstrip("。；;")
+    region = ev.doc.get("region", "")
+    return selection.Candidate(
+        ev, text, s.text, label, [], s.coverage, s.coverage, False, False, set(), region
+    )
+
+
+def _first_part(question: str) -> str:
+    """The first question of a message, without a follow-up's context ("…多少钱？什么时候报？" → "…多少钱")."""
+    asked = _asked_part(question)
+    return next((q for q in re.split(r"[？?]", asked) if q.strip()), asked)
 
 
 def _asked_part(question: str) -> str:

@@ -434,7 +434,9 @@ class PolicyAssistant:
             foreign_places=self._foreign_places(info, slots, plan),
             uncovered_years=self._uncovered_years(plan, slots),
             near_miss=self._near_miss(slots),
-            figure_question=slots.figure and not info.listing and not slots.metadata,
+            figure_question=(slots.figure or slots.value == "date")
+            and not info.listing
+            and not slots.metadata,
             slot_mismatch=plan.selection.mismatch if plan.selection else "",
         )
 

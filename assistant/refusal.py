@@ -50,7 +50,7 @@ class RefusalFeatures:
     uncovered_years: list[str] = field(default_factory=list)  # asked years/periods no document states
     near_miss: str = ""  # procedure | contact | eligibility | legality
     figure_question: bool = False
-    slot_mismatch: str = ""  # period | place | value | topic (figure questions with no matching figure)
+    slot_mismatch: str = ""  # period | place | value | topic | date (no matching figure; no date said)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -101,6 +101,9 @@ def not_stated_phrase(reason: Reason, f: RefusalFeatures, asked: dict) -> str:
             return f"{place}单独的相关数据" if place else "所问地区的相关数据"
         if f.slot_mismatch == "period":
             return f"{place}{asked.get('period_text', '所问时期的数值')}"
+        if f.slot_mismatch == "date":
+            indicator = asked.get("indicator", "")
+            return f"{place}{indicator}的具体时间安排" if len(indicator) >= 4 else "所问事项的具体时间安排"
         if asked.get("indicator"):
             return f"{place}{asked['indicator']}{asked.get('period_text') or '的具体数值'}"
         return "与问题直接对应的数据"

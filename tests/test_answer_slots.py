@@ -195,3 +195,13 @@ def test_a_figure_that_names_the_asked_year_leads(assistant):
     plan starting in 2021 would otherwise also place in 2020; 社保费 matched in 社保缴费."""
     answer = assistant.ask("湘潭2020年减免社保费多少？")
     assert "15.5亿元" in first_line(answer) and "27亿元" not in first_line(answer)
+
+
+def test_when_the_documents_say_no_time_the_answer_says_so(assistant):
+    """ "什么时候涨": the plan commits to a 正常调整机制 but names no date — 未载明 the time, then the
+    measure, labelled; a question whose sentence does say when (每2年举办1届) is answered."""
+    when = assistant.ask("湘潭的退休金什么时候涨？")
+    assert when.refused and "未载明" in first_line(when) and "具体时间" in first_line(when)
+    assert "正常调整机制" in when.text and when.citations
+    dated = assistant.ask("长沙职业技能大赛什么时候举办？")
+    assert not dated.refused and "每2年举办1届" in dated.text
