@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policyqa.core.text import fold
+from policyqa.index.parse import PREAMBLE
 
 EVAL_DIR = Path(__file__).resolve().parent
 DEFAULT_SET = EVAL_DIR / "questions.jsonl"
@@ -104,6 +105,7 @@ def metadata_unit_id(doc_id: str) -> str:
 def resolve_gold(items: list[EvalItem], paragraphs) -> None:
     """Fill each gold quote's paragraph ids from the index; raise if any quote matches nothing."""
     folded = [(p.id, p.doc_id, p.kind, fold(p.text)) for p in paragraphs]
+    head = {p.id for p in paragraphs if p.section == PREAMBLE}
     errors = []
     for item in items:
         for gold in item.gold:
@@ -117,6 +119,9 @@ def resolve_gold(items: list[EvalItem], paragraphs) -> None:
             # An item title also appears in its box's outline; the content unit is the gold one.
             content = [pid for pid, kind in matches if kind != "outline"]
             gold.ids = content or [pid for pid, _ in matches]
+            if gold.ids and all(pid in head for pid in gold.ids):
+                # the document's head, where 文号/发文机关 are printed: its metadata card cites the same
+                gold.ids.append(metadata_unit_id(gold.doc))
             if not gold.ids:
                 errors.append(f"{item.id}: quote not found in {gold.doc}: {gold.quote}")
     if errors:

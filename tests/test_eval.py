@@ -255,3 +255,33 @@ def test_direct_and_misleading_are_scored_on_the_first_line():
     )
     blunt = Answer(question="q", text="长沙市最低工资标准为1700元/月[1]")
     assert lead_scores(near_miss, honest)[2] is False and lead_scores(near_miss, blunt)[2] is True
+
+
+def test_gold_in_the_document_head_is_also_cited_by_its_metadata_card(real_snapshot, tmp_path):
+    """文号 printed in the document's head: an answer citing the metadata card (<doc>:meta, the head's
+    fields) cites that source; gold elsewhere in the document gets no such equivalent."""
+    lines = [
+        {
+            "id": "h",
+            "type": "numeric",
+            "split": "dev",
+            "question": "文号是多少？",
+            "answerable": True,
+            "gold": [{"doc": CHANGSHA, "quote": "长政办发〔2021〕73号"}],
+            "facts": ["73号"],
+        },
+        {
+            "id": "b",
+            "type": "numeric",
+            "split": "dev",
+            "question": "q",
+            "answerable": True,
+            "gold": [{"doc": CHANGSHA, "quote": "城镇调查失业率控制在5.5%以内"}],
+            "facts": ["5.5%"],
+        },
+    ]
+    path = tmp_path / "set.jsonl"
+    path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+    head, body = load_eval_set(real_snapshot.paragraphs, path)
+    assert f"{CHANGSHA}:meta" in head.gold[0].ids and len(head.gold[0].ids) >= 2
+    assert not any(i.endswith(":meta") for i in body.gold[0].ids)
