@@ -626,7 +626,7 @@ def render_not_stated(
     highlights = {ev.paragraph.id: [c.sentence for c in related if c.evidence is ev] for ev in order}
     if mode == "reply":
         wording = wording or reply_wording()
-        parts = [f"{wording.greeting}经查询，所提供的政策文件未载明{phrase}。"]
+        parts = [f"{wording.greeting}经查询，现有政策文件中未载明{phrase}。"]
         if lines:
             parts.append(
                 "文件中与此相关的内容是："
