@@ -401,15 +401,13 @@ class PolicyAssistant:
 
     def _uncovered_years(self, plan, slots: Slots) -> list[str]:
         """Asked years or five-year periods that no plan's period reaches and nothing quoted mentions.
-        Only for figure questions: in "孩子明年毕业，有哪些扶持？" the year is the asker's situation."""
-        if not slots.figure:
-            return []
+        Years only for figure questions: in "孩子明年毕业，有哪些扶持？" the year is the asker's situation."""
         quoted = " ".join(
             f"{s.text}{s.evidence.paragraph.section}{s.evidence.doc.get('title', '')}" for s in plan.sentences
         )
         periods = list(self.periods.values())
         out = []
-        for year in slots.years:
+        for year in slots.years if slots.figure else []:  # a plan period asked is never the situation
             if str(year) in quoted or any(doc_period_covers(year, p) for p in periods):
                 continue
             out.append(f"{year}年" + (f"（{slots.relative_year}）" if slots.relative_year else ""))

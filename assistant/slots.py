@@ -168,9 +168,13 @@ def _period(text: str, slots: Slots, words: QuestionWords) -> str:
             return own
     if slots.years:
         return "year"
-    if any(words.period[k].search(text) for k in ("past",) if k in words.period):
+    past = "past" in words.period and words.period["past"].search(text)
+    target = "target" in words.period and words.period["target"].search(text)
+    if past and target:  # "这几年打算新增多少": the intent word decides, whichever comes later
+        return "target" if target.start() > past.start() else "past"
+    if past:
         return "past"
-    if any(words.period[k].search(text) for k in ("target",) if k in words.period):
+    if target:
         return "target"
     if slots.plan_names:
         return "plan"  # a plan named without saying target or result: either is fine
