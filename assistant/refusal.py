@@ -100,7 +100,7 @@ def not_stated_phrase(reason: Reason, f: RefusalFeatures, asked: dict) -> str:
         if f.slot_mismatch == "place":
             return f"{place}单独的相关数据" if place else "所问地区的相关数据"
         if f.slot_mismatch == "period":
-            return f"{place}{asked.get('period_text', '所问时期的数值')}"
+            return f"{place}{asked.get('indicator', '')}{asked.get('period_text', '所问时期的数值')}"
         if f.slot_mismatch == "date":
             indicator = asked.get("indicator", "")
             return f"{place}{indicator}的具体时间安排" if len(indicator) >= 4 else "所问事项的具体时间安排"
