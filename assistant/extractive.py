@@ -62,6 +62,11 @@ _QUESTION_WORDS = set(
     ]
 )
 _DIGIT = re.compile(r"\d")
+_PLAN_NAME = re.compile(r"十[一二三四五六七八九]五")  # 十三五, 十四五: plan periods, not spans
+# the asker's age or a span (四十多岁, 三个月), never a topic
+_NUMBER_WORD = re.compile(
+    r"[一二三四五六七八九十两几多半]+[岁个月年天周]*|[一二三四五六七八九十两几多半]*[岁个月天周]+"
+)
 _DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|[年月]底|年内|年前|上半年|下半年|季度|每年|每\d+年")
 _LEADING_ORDINAL = re.compile(r"^\d{1,2}[.．、]\s*")
 MAX_SENTENCES = 3
@@ -101,6 +106,8 @@ class TermWeights:
             if token in skip or any(token in alias for alias in skip if len(token) > 1 and token in alias):
                 continue
             if len(token) == 1 and not token.isdigit():
+                continue
+            if _NUMBER_WORD.fullmatch(token) and not _PLAN_NAME.fullmatch(token):  # 四十多岁, 三个月
                 continue
             terms[token] = self.idf(token)
         # jieba's search mode also yields the parts of a compound (最低工资标准 → 最低, 工资, 标准); those
