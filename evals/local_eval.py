@@ -104,23 +104,13 @@ def model_claims(answers, model: str) -> list[dict]:
     """Every claim the model wrote (before grounding), with the paragraphs it cites as the model saw
     them: material for hand-labelling more real-model items for evals/grounding_set.jsonl. The check's
     own verdict is kept apart (``check``) so a labeller can work without it."""
-    from policyqa.assistant.claims import check_claim
-    from policyqa.evals.metrics import text_claims
+    from policyqa.evals.metrics import checked_claims
 
     out = []
     for answer in answers:
         if not answer.generated_text:
             continue
-        prompt = {i + 1: r for i, r in enumerate(answer.retrieved)}
-        for content, markers in text_claims(answer.generated_text):
-            cited = [prompt[n] for n in markers if n in prompt]
-            verdict = check_claim(
-                content,
-                [(r.section, r.text) for r in cited],
-                question=answer.rewritten_question or answer.question,
-            )
-            if verdict.reason in ("empty", "header"):
-                continue
+        for content, markers, cited, verdict in checked_claims(answer):
             out.append(
                 {
                     "claim": content,

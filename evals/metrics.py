@@ -246,13 +246,11 @@ def score_item(item: EvalItem, answer: Answer, latency_ms: float) -> ItemResult:
     )
 
 
-def pre_grounding(answer: Answer) -> dict:
-    """What the LLM wrote before grounding, checked claim by claim against the paragraphs it was given
-    (marker n = the n-th retrieved paragraph, as numbered in the prompt)."""
-    if not answer.generated_text:
-        return {}
+def checked_claims(answer: Answer):
+    """The claims the LLM wrote before grounding, each with the markers it carries, the paragraphs it
+    cites (marker n = the n-th retrieved paragraph, as numbered in the prompt) and the claim check's
+    verdict; bare markers and echoed headers are no claims (grounding removes them)."""
     prompt = {i + 1: r for i, r in enumerate(answer.retrieved)}
-    claims, invented = 0, []
     for content, markers in text_claims(answer.generated_text):
         cited = [prompt[n] for n in markers if n in prompt]
         verdict = check_claim(
@@ -260,8 +258,16 @@ def pre_grounding(answer: Answer) -> dict:
             [(r.section, r.text) for r in cited],
             question=answer.rewritten_question or answer.question,
         )
-        if verdict.reason in ("empty", "header"):
-            continue  # bare markers and echoed headers are no claims (grounding removes them)
+        if verdict.reason not in ("empty", "header"):
+            yield content, markers, cited, verdict
+
+
+def pre_grounding(answer: Answer) -> dict:
+    """What the LLM wrote before grounding, checked claim by claim against the paragraphs it was given."""
+    if not answer.generated_text:
+        return {}
+    claims, invented = 0, []
+    for content, _, _, verdict in checked_claims(answer):
         claims += 1
         if not verdict.supported:
             invented.append(content)

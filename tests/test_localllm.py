@@ -66,3 +66,29 @@ def test_cli_reports_an_unknown_model_without_a_traceback(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["llm", "serve", "--model", "7b"])
     assert exc.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_model_claims_are_dumped_for_labelling_with_the_cited_paragraphs():
+    """Every claim a model wrote, with what it cites as numbered in the prompt; bare markers are no
+    claims; the check's verdict is kept apart from what a labeller reads."""
+    from policyqa.assistant.answer import Answer, RetrievedParagraph
+    from policyqa.evals.local_eval import model_claims
+
+    row = "指标：8.工伤保险参保人数；单位：万人；2020年：171.3万人；2025年：180万人；属性：预期性"
+    retrieved = [
+        RetrievedParagraph("d:p1", 1.0, "d", "专栏2", "“十四五”期间城镇新增就业75万人。"),
+        RetrievedParagraph("d:r8", 0.9, "d", "专栏2 > 二、社会保障", row),
+    ]
+    answer = Answer(
+        question="长沙工伤保险参保人数2025年的目标是多少？",
+        text="",
+        retrieved=retrieved,
+        generated_text="[1]、[2]\n171.3万人。[2]\n城镇新增就业75万人。",
+    )
+    claims = model_claims([answer], "1.5b")
+    assert [c["claim"] for c in claims] == ["171.3万人。", "城镇新增就业75万人。"]
+    first, second = claims
+    assert first["paragraph_ids"] == ["d:r8"] and first["paragraphs"] == [row]
+    assert first["check"] == {"supported": False, "reason": "period"}  # the 2020 figure for a 2025 target
+    assert second["markers"] == [] and second["check"]["reason"] == "uncited"
+    assert first["origin"] == "model-1.5b"
