@@ -310,6 +310,8 @@ def _alternatives(info: QueryInfo, thesaurus: dict[str, str]) -> dict[str, set[s
     out: dict[str, set[str]] = {}
     for variant in info.synonym_variants:
         out.setdefault(thesaurus.get(variant, variant), set()).add(variant)
+    for term, others in info.related.items():  # 高技能人才 ~ 高级工以上: the row that names it otherwise
+        out.setdefault(term, set()).update(others)
     return out
 
 

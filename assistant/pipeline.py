@@ -274,10 +274,11 @@ class PolicyAssistant:
         if slots is not None:
             self._scope_sub_places(info, slots)
         expanded, info.synonym_variants = self.vocab.expand_query(question)
+        info.related = {t: set(o) for t, o in self.profile.related.items() if t in question}
         if not r.query_rules:  # plain retrieval, for comparisons: the question's words and nothing more
             info.places, info.doc_ids, info.section_refs, info.foreign_places = [], [], [], []
             info.structure = info.compare = False
-            expanded, info.synonym_variants = question, set()
+            expanded, info.synonym_variants, info.related = question, set(), {}
         retriever = HybridRetriever(
             self.snapshot,
             self.embedder,
@@ -289,7 +290,9 @@ class PolicyAssistant:
             named_sections=r.query_rules,
             vocab=self.vocab,
         )
-        return info, expanded, retriever.retrieve(self._retrieval_query(expanded, info))
+        # a term's other names are searched for too, but are not terms of the question
+        search = " ".join([expanded, *sorted({o for others in info.related.values() for o in others})])
+        return info, expanded, retriever.retrieve(self._retrieval_query(search, info))
 
     def _evidence(self, hits, k: int | None = None) -> list[Evidence]:
         """The top-k hits as answerable evidence (paragraph, rank, document metadata, named or not)."""

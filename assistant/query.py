@@ -39,6 +39,7 @@ class QueryInfo:
     structure: bool = False  # asks how a document is organised (几章, 目录…)
     foreign_places: list[str] = field(default_factory=list)  # places named that no document covers
     synonym_variants: set[str] = field(default_factory=set)
+    related: dict[str, set[str]] = field(default_factory=dict)  # a term asked → its other names (profile)
 
 
 def place_aliases(region: str) -> list[str]:

@@ -309,7 +309,7 @@ def _cells(ev, p, terms, heads, period, region, words, alternatives) -> list[Can
     header, cells = p.table["header"], p.table["cells"]
     unit_col = next((i for i, h in enumerate(header) if "单位" in h), None)
     unit = cells[unit_col] if unit_col is not None and unit_col < len(cells) else ""
-    indicator = re.sub(r"^\d{1,2}[.．、]\s*", "", cells[0])
+    indicator = re.sub(r"^(?:\d{1,2}[.．、])?\s*(?:其中[:：])?\s*", "", cells[0])  # 11.其中：a sub-row
     context = f"{indicator} {p.table.get('title', '')} {p.table.get('group', '')}"
     topic = coverage(context, terms, alternatives)
     heads_held = holds_heads(f"{indicator} {words.implied_words('1' + unit)}", heads, alternatives)

@@ -57,6 +57,7 @@ class Profile:
     folder: Path
     userdict: Path | None
     thesaurus: dict[str, str]  # variant → official term
+    related: dict[str, tuple[str, ...]]  # a documents' term → its other names there (search them too)
     question_words: frozenset[str]
     intents: dict[str, tuple[str, ...]]  # intent → word list (regular-expression alternatives)
     generic_places: frozenset[str]
@@ -103,6 +104,7 @@ def _load(folder: Path) -> Profile:
         folder=folder,
         userdict=userdict if userdict.exists() else None,
         thesaurus=_thesaurus(folder / "thesaurus.txt"),
+        related=_related(folder / "thesaurus.txt"),
         question_words=frozenset(_words(folder / "question_words.txt")),
         intents={name: tuple(str(w) for w in intents.get(name, ())) for name in INTENTS},
         generic_places=frozenset(_words(folder / "generic_places.txt")),
@@ -165,10 +167,23 @@ def _words(path: Path) -> list[str]:
 def _thesaurus(path: Path) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for line in _words(path):
+        if "~" in line:
+            continue  # a relation, not a replacement (_related)
         official, *variants = line.split()
         for variant in variants:
             mapping[variant] = official
     return mapping
+
+
+def _related(path: Path) -> dict[str, tuple[str, ...]]:
+    """ "高技能人才 ~ 高级工以上": a term the documents use, and other words they use for the same thing
+    (searched for too, counted as naming it; the question's own term stays)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for line in _words(path):
+        term, sep, others = line.partition("~")
+        if sep and term.strip() and others.split():
+            out[term.strip()] = tuple(others.split())
+    return out
 
 
 def profile_of(settings) -> Profile:

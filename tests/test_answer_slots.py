@@ -205,3 +205,22 @@ def test_when_the_documents_say_no_time_the_answer_says_so(assistant):
     assert "正常调整机制" in when.text and when.citations
     dated = assistant.ask("长沙职业技能大赛什么时候举办？")
     assert not dated.refused and "每2年举办1届" in dated.text
+
+
+def test_a_term_the_documents_also_name_otherwise_finds_that_row(assistant):
+    """thesaurus "高技能人才 ~ 高级工以上": the plan counts 高技能人才 as "新增取得高级工以上…证书人数"; the
+    question's own term stays, so the 十三五 row named 新增高技能人才人数 still answers its question."""
+    target = assistant.ask("十四五期间长沙新增高技能人才的目标是多少？")
+    assert "高级工以上" in first_line(target) and "2万人次" in first_line(target)
+    assert "其中" not in first_line(target)
+    past = assistant.ask("新增高技能人才人数十三五完成了多少？")
+    assert "新增高技能人才人数" in first_line(past) and "6万人" in first_line(past)
+
+
+def test_related_terms_are_read_from_the_thesaurus(tmp_path):
+    from policyqa.core.profile import _related, _thesaurus
+
+    path = tmp_path / "thesaurus.txt"
+    path.write_text("# comment\n社会保险 社保\n高技能人才 ~ 高级工以上 高级技工\n", encoding="utf-8")
+    assert _thesaurus(path) == {"社保": "社会保险"}
+    assert _related(path) == {"高技能人才": ("高级工以上", "高级技工")}
