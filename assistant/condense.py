@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from policyqa.assistant.query import analyse, place_aliases
+from policyqa.assistant.slots import CONTEXT_OPEN
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ def _merge(question: str, context: str, documents: dict, slot_terms: frozenset[s
             return (
                 "".join(place_aliases(p)[-1] for p in prev_places) + topic + (tail.group(0) if tail else "")
             )
-        merged = f"{asked}（上文：{_TRAILING.sub('', merged)}）"
+        merged = f"{asked}{CONTEXT_OPEN}{_TRAILING.sub('', merged)}）"
     return merged
 
 

@@ -18,7 +18,7 @@ from policyqa.assistant import select as selection
 from policyqa.assistant.prompts import render
 from policyqa.assistant.query import QueryInfo, place_aliases
 from policyqa.assistant.reply import ReplyWording, reply_wording
-from policyqa.assistant.slots import QuestionWords, Slots
+from policyqa.assistant.slots import QuestionWords, Slots, split_context
 from policyqa.core.text import CITATION_MARK, fold, protect_brackets, split_sentences
 from policyqa.index.chunk import Paragraph
 from policyqa.index.metadata import kind_info
@@ -282,7 +282,7 @@ def _first_part(question: str) -> str:
 
 def _asked_part(question: str) -> str:
     """A rewritten follow-up without its context: "那…覆盖率要达到多少（上文：…）" → "那…覆盖率要达到多少"."""
-    return question.partition("（上文：")[0] or question
+    return split_context(question)[0]
 
 
 def _unknown_indicator(

@@ -158,10 +158,19 @@ def read_slots(
     return slots
 
 
+CONTEXT_OPEN = "（上文："  # a rewritten follow-up: "当初定的目标是多少（上文：…完成了多少）"
+
+
+def split_context(text: str) -> tuple[str, str]:
+    """A rewritten follow-up's own question and the context condense appended to it ("" when none)."""
+    asked, _, context = text.partition(CONTEXT_OPEN)
+    return asked or text, context.removesuffix("）")
+
+
 def _period(text: str, slots: Slots, words: QuestionWords) -> str:
     """The asked period; in a rewritten follow-up ("当初定的目标是多少（上文：…完成了多少）") the
     words of the new question decide before those of the context."""
-    asked, _, context = text.partition("（上文：")
+    asked, context = split_context(text)
     if context:
         own = _period(asked, Slots(years=slots.years, plan_names=[]), words)
         if own not in ("", "year"):
