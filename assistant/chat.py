@@ -247,11 +247,12 @@ class AssistantHolder:
         return self
 
     def _progress(self, stage: str, done: int, total: int) -> None:
-        self.status = f"正在建立索引：已处理 {done}/{total} 个段落……"
+        what, zh = ("sentences", "句子") if stage == "sentences" else ("paragraphs", "段落")
+        self.status = f"正在建立索引：已处理 {done}/{total} 个{zh}……"
         if done == 0:
-            log.info("building the index: %d paragraphs to embed (about 13 per second on 2 cores)…", total)
+            log.info("building the index: %d %s to embed…", total, what)
         elif done == total or done * 10 // total != (done - 1) * 10 // total:
-            log.info("building the index: %d/%d paragraphs embedded", done, total)
+            log.info("building the index: %d/%d %s embedded", done, total, what)
 
     def _waiting(self, message: str) -> None:
         log.warning(message)

@@ -101,6 +101,12 @@ class RetrievalSettings(BaseModel):
     )
     rerank_top_n: int = Field(20, ge=1, description="Fused candidates rescored by the reranker.")
     dense_weight: float = Field(0.5, ge=0, description="Weight of the dense ranking in the fusion.")
+    sentence_dense_weight: float = Field(
+        0.15,
+        ge=0,
+        description="Weight of a sentence's embedding similarity to the question (standardised over the "
+        "retrieved sentences) when the extractive answer picks what to quote; 0 = shared words only.",
+    )
     sparse_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
     refuse_min_coverage: float | None = Field(
         None,

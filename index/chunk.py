@@ -12,6 +12,7 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 
+from policyqa.core.text import split_sentences
 from policyqa.index.parse import Block, DocumentTree, RawRow, Section, Table
 from policyqa.index.table import TableRow, render_row  # noqa: F401 (render_row re-exported)
 
@@ -49,6 +50,13 @@ class Paragraph:
         if self.table.get("note"):
             parts.append(self.table["note"])
         return "\n".join(p for p in parts if p)
+
+    @property
+    def units(self) -> list[str]:
+        """What an answer quotes from this unit: its sentences, or a table row or outline whole."""
+        if self.kind in ("table_row", "outline"):
+            return [self.text]
+        return [s for s in split_sentences(self.text) if s.strip()]
 
     def to_dict(self) -> dict:
         return asdict(self)

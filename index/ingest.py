@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 from policyqa.core.profile import profile_of
 from policyqa.core.settings import Settings
@@ -63,6 +64,7 @@ class IngestSummary:
     outlines: int = 0
     embedded: int = 0
     reused_embeddings: int = 0
+    embedded_sentences: int = 0  # sentence vectors computed (not found in the embedding cache)
     added_docs: list[str] = field(default_factory=list)
     updated_docs: list[str] = field(default_factory=list)
     removed_docs: list[str] = field(default_factory=list)
@@ -77,7 +79,7 @@ class IngestSummary:
         lines = [
             f"documents: {self.documents}  sections: {self.sections}  paragraphs: {self.paragraphs}  "
             f"table rows: {self.table_rows}  notes: {self.notes}  outlines: {self.outlines}",
-            f"embedded: {self.embedded}  reused: {self.reused_embeddings}  "
+            f"embedded: {self.embedded} (+{self.embedded_sentences} sentences)  reused: {self.reused_embeddings}  "
             f"added: {len(self.added_docs)}  updated: {len(self.updated_docs)}  removed: {len(self.removed_docs)}",
         ]
         if not self.changed:
@@ -124,6 +126,7 @@ def config_fingerprint(settings: Settings) -> dict:
         "embed_backend": settings.embed.backend,
         "embed_model": settings.embed.model,
         "max_tokens": settings.index.max_tokens,
+        "sentence_vectors": 1,  # generations from before sentence vectors are rebuilt
         # BM25 tokens depend on the jieba user dictionary: a changed dictionary rebuilds the index.
         "userdict": vocabulary(profile_of(settings)).fingerprint,
     }
@@ -391,27 +394,36 @@ def _fill_counts(summary: IngestSummary, manifest: dict) -> None:
 
 
 def _embed_all(
-    settings: Settings, paragraphs: list[Paragraph], summary: IngestSummary, progress: bool, on_progress=None
+    settings: Settings,
+    texts: list[str],
+    summary: IngestSummary,
+    progress: bool,
+    on_progress=None,
+    stage: str = "embed",
 ):
+    """Vectors of ``texts`` from the embedding cache, embedding only what it lacks; ``summary`` counts
+    what was embedded (and, for the paragraphs, what was reused)."""
     cache = EmbeddingCache(
         settings.data_dir / "embeddings.sqlite", f"{settings.embed.backend}:{settings.embed.model}"
     )
     if cache.set_aside_as is not None:
         summary.cache_set_aside = f"{cache.set_aside_as.name} ({cache.damage})"
     try:
-        texts = [p.embed_text for p in paragraphs]
         cached = cache.get_many(texts)
         if cache.set_aside_as is not None:  # found damaged while reading
             summary.cache_set_aside = f"{cache.set_aside_as.name} ({cache.damage})"
         missing = sorted({t for t in texts if cache.key(t) not in cached})
-        summary.reused_embeddings = len(texts) - sum(1 for t in texts if cache.key(t) not in cached)
-        summary.embedded = len(missing)
+        if stage == "sentences":
+            summary.embedded_sentences = len(missing)
+        else:
+            summary.reused_embeddings = len(texts) - sum(1 for t in texts if cache.key(t) not in cached)
+            summary.embedded = len(missing)
         if missing:
             embedder = build_embedder(settings.embed, settings.index.embed_batch_size)
             batch = settings.index.embed_batch_size
             if on_progress is not None:
-                on_progress("embed", 0, len(missing))
-            with tqdm(total=len(missing), desc="embed", unit="para", disable=not progress) as bar:
+                on_progress(stage, 0, len(missing))
+            with tqdm(total=len(missing), desc=stage, unit="text", disable=not progress) as bar:
                 for i in range(0, len(missing), batch):
                     chunk = missing[i : i + batch]
                     vectors = embedder.get_text_embedding_batch(chunk)
@@ -420,16 +432,30 @@ def _embed_all(
                     bar.update(len(chunk))
                     if on_progress is not None:
                         # not bar.n: a disabled tqdm (progress=False, as in the app) does not count
-                        on_progress("embed", min(i + batch, len(missing)), len(missing))
+                        on_progress(stage, min(i + batch, len(missing)), len(missing))
         return [cached[cache.key(t)] for t in texts]
     finally:
         cache.close()
 
 
+def _sentence_vectors(settings, paragraphs, summary, progress, on_progress=None) -> tuple[np.ndarray, dict]:
+    """One vector per quotable unit (sentence, table row) of every paragraph, for the answerer to
+    weigh sentences by meaning as well as by shared words; rows by paragraph id: [first, count]."""
+    rows: dict[str, list[int]] = {}
+    texts: list[str] = []
+    for p in paragraphs:
+        units = p.units
+        rows[p.id] = [len(texts), len(units)]
+        texts.extend(units)
+    vectors = _embed_all(settings, texts, summary, progress, on_progress, stage="sentences")
+    return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1), rows
+
+
 def _write_generation(
     settings, generation, paragraphs, sections, doc_entries, fingerprint, summary, progress, on_progress=None
 ):
-    vectors = _embed_all(settings, paragraphs, summary, progress, on_progress)
+    vectors = _embed_all(settings, [p.embed_text for p in paragraphs], summary, progress, on_progress)
+    sentences = _sentence_vectors(settings, paragraphs, summary, progress, on_progress)
     folder = store.index_root(settings) / generation
     folder.mkdir(parents=True)
     leases.create_lease_file(folder)
@@ -441,6 +467,7 @@ def _write_generation(
             paragraphs,
             sections,
             vectors,
+            sentences,
             doc_entries,
             fingerprint,
             summary,
@@ -454,7 +481,17 @@ def _write_generation(
 
 
 def _write_files(
-    settings, generation, folder, paragraphs, sections, vectors, doc_entries, fingerprint, summary, progress
+    settings,
+    generation,
+    folder,
+    paragraphs,
+    sections,
+    vectors,
+    sentences,
+    doc_entries,
+    fingerprint,
+    summary,
+    progress,
 ):
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -466,6 +503,7 @@ def _write_files(
     # Document frequencies for the answerer's term weights, so opening the index needs no re-tokenizing.
     term_df = Counter(t for tokens in token_lists for t in set(tokens))
     (folder / "term_df.json").write_text(json.dumps(term_df, ensure_ascii=False), encoding="utf-8")
+    store.write_sentence_vectors(folder, *sentences)
     collection = store.create_collection(store.chroma_client(settings), generation)
     vector_store = ChromaVectorStore(chroma_collection=collection)
     nodes = [

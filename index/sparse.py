@@ -114,7 +114,10 @@ class Vocabulary:
                 if not any(taken[i] for i in span):
                     for i in span:
                         taken[i] = True
-                    if canonical not in text:
+                    rest = text[:start] + " " + text[start + len(variant) :]
+                    if (
+                        canonical not in rest
+                    ):  # 就业岗位 → 就业: the official term said only inside the variant
                         found[variant] = canonical
                 start = text.find(variant, start + 1)
         if not found:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from policyqa.core.settings import Settings
 from policyqa.index.chunk import Paragraph, SectionRecord
 from policyqa.index.leases import LEASE_FILE, Lease, exclusive_if_unused, take_lease
@@ -149,6 +150,25 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
+
+
+SENTENCE_VECTORS = "sentences.npy"
+SENTENCE_ROWS = "sentence_rows.json"
+
+
+def write_sentence_vectors(folder: Path, vectors: np.ndarray, rows: dict[str, list[int]]) -> None:
+    with (folder / SENTENCE_VECTORS).open("wb") as fh:
+        np.save(fh, vectors.astype(np.float32), allow_pickle=False)
+    (folder / SENTENCE_ROWS).write_text(json.dumps(rows), encoding="utf-8")
+
+
+def read_sentence_vectors(folder: Path) -> dict[str, np.ndarray] | None:
+    """Each paragraph's unit vectors (one row per sentence); None for a generation written without them."""
+    if not (folder / SENTENCE_VECTORS).exists():
+        return None
+    matrix = np.load(folder / SENTENCE_VECTORS, allow_pickle=False)
+    rows = json.loads((folder / SENTENCE_ROWS).read_text(encoding="utf-8"))
+    return {pid: matrix[first : first + count] for pid, (first, count) in rows.items()}
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -286,6 +306,7 @@ class IndexSnapshot:
     bm25: object
     collection: object
     term_df: dict[str, int] | None = None  # BM25 token → number of units holding it (from ingest)
+    sentence_vectors: dict[str, np.ndarray] | None = None  # paragraph id → its units' vectors
     lease: Lease | None = None  # keeps clean-up from removing this generation while it is open
     by_id: dict[str, Paragraph] = field(init=False)
     by_section: dict[str, list[Paragraph]] = field(init=False)
@@ -343,6 +364,7 @@ def _load(settings: Settings, generation: str, folder: Path, lease: Lease) -> In
         df_path = folder / "term_df.json"
         term_df = json.loads(df_path.read_text(encoding="utf-8")) if df_path.exists() else None
         bm25 = load_bm25(folder / "bm25")
+        sentence_vectors = read_sentence_vectors(folder)
     except (
         OSError,
         ValueError,
@@ -360,4 +382,14 @@ def _load(settings: Settings, generation: str, folder: Path, lease: Lease) -> In
     if problem:
         raise IndexDamaged(generation, problem)
     collection = chroma_client(settings).get_collection(collection_name(generation), embedding_function=None)
-    return IndexSnapshot(generation, manifest, paragraphs, sections, bm25, collection, term_df, lease)
+    return IndexSnapshot(
+        generation,
+        manifest,
+        paragraphs,
+        sections,
+        bm25,
+        collection,
+        term_df,
+        sentence_vectors=sentence_vectors,
+        lease=lease,
+    )

@@ -20,8 +20,11 @@ def test_openai_compatible_embeddings_are_batched_and_used_for_queries(
     settings.index.embed_batch_size = 8
     summary = ingest(settings, progress=False)
     batches = [r["input"] for r in fake_openai.requests if "input" in r]
-    assert sum(len(b) for b in batches) == summary.embedded
-    assert all(len(b) <= 8 for b in batches) and len(batches) == -(-summary.embedded // 8)
+    # paragraphs, then their sentences (for the answerer), each in batches of 8; then one query
+    texts = summary.embedded + summary.embedded_sentences
+    assert sum(len(b) for b in batches) == texts and summary.embedded_sentences > summary.embedded
+    assert all(len(b) <= 8 for b in batches)
+    assert len(batches) == -(-summary.embedded // 8) - (-summary.embedded_sentences // 8)
     assert all(r["model"] == "bge-m3" for r in fake_openai.requests)
     assert fake_openai.headers[0]["Authorization"] == "Bearer sk-embed-key"
     snapshot = open_index(settings)

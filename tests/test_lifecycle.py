@@ -228,8 +228,9 @@ def test_damaged_embedding_cache_is_set_aside_and_rebuilt(mini_corpus, isolated_
         "note: the embedding cache could not be read and was set aside as embeddings.sqlite.damaged-"
         in summary.render()
     )
-    with sqlite3.connect(cache) as db:  # the new cache holds every unit again
-        assert db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == summary.embedded
+    with sqlite3.connect(cache) as db:  # the new cache holds every unit (and every sentence) again
+        count = db.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+        assert count == summary.embedded + summary.embedded_sentences and summary.embedded_sentences > 0
 
 
 # -- duplicates ----------------------------------------------------------------------------------
@@ -276,7 +277,11 @@ def test_manifest_lists_every_file_with_size_and_hash(mini_corpus, isolated_data
         "bm25/indptr.csc.index.npy",
         "bm25/params.index.json",
         "bm25/vocab.index.json",
+        "sentences.npy",
+        "sentence_rows.json",
     }
+    # one vector per quotable unit of every paragraph, in order
+    assert all(len(snapshot.sentence_vectors[p.id]) == len(p.units) for p in snapshot.paragraphs)
     folder = index_root(settings) / generation
     assert all(files[n]["size"] == (folder / n).stat().st_size for n in files)
     assert all(len(files[n]["sha256"]) == 64 for n in files)
