@@ -19,7 +19,7 @@ from policyqa.assistant.prompts import render
 from policyqa.assistant.query import QueryInfo, place_aliases
 from policyqa.assistant.reply import ReplyWording, reply_wording
 from policyqa.assistant.slots import QuestionWords, Slots, split_context
-from policyqa.core.text import CITATION_MARK, fold, protect_brackets, split_sentences
+from policyqa.core.text import CITATION_MARK, fold, protect_brackets
 from policyqa.index.chunk import Paragraph
 from policyqa.index.metadata import kind_info
 from policyqa.index.sparse import tokenize
@@ -73,6 +73,7 @@ MAX_SENTENCES = 3
 MAX_SENTENCES_LISTING = 6
 MAX_PARAGRAPHS = 3
 WIDEN_SENTENCES = 3  # a measures answer also quotes this many sentences after its best match
+MEASURE_FLOOR = 0.25  # …whose best forward-looking sentence leads if it scores this share of the best
 
 
 class TermWeights:
@@ -90,10 +91,15 @@ class TermWeights:
         return math.log((self.n - df + 0.5) / (df + 0.5) + 1.0)
 
     def query_terms(
-        self, query: str, places: list[str], skip: set[str] | frozenset = frozenset()
+        self,
+        query: str,
+        places: list[str],
+        skip: set[str] | frozenset = frozenset(),
+        keep: set[str] | frozenset = frozenset(),
     ) -> dict[str, float]:
         """Content terms of a question with their weights; place names, question words and ``skip``
-        (colloquial variants already replaced by their canonical term) left out."""
+        (colloquial variants already replaced by their canonical term) left out, but never a word of
+        ``keep`` (the canonical terms: 就业 stays though the variant 就业岗位 holds it)."""
         skip = set(_QUESTION_WORDS) | set(skip)
         for region in places:
             skip.update(place_aliases(region))
@@ -103,7 +109,8 @@ class TermWeights:
             query = query.replace(alias, f" {alias} ")
         terms: dict[str, float] = {}
         for token in tokenize(query):
-            if token in skip or any(token in alias for alias in skip if len(token) > 1 and token in alias):
+            kept = any(token in term for term in keep)
+            if not kept and (token in skip or any(len(token) > 1 and token in alias for alias in skip)):
                 continue
             if len(token) == 1 and not token.isdigit():
                 continue
@@ -118,13 +125,9 @@ class TermWeights:
         return terms
 
 
-def coverage(text: str, terms: dict[str, float]) -> float:
-    """Weighted share of the question's terms that occur in the text (0..1)."""
-    total = sum(terms.values())
-    if not total:
-        return 0.0
-    folded = fold(text)
-    return sum(w for t, w in terms.items() if fold(t) in folded) / total
+def coverage(text: str, terms: dict[str, float], alternatives: dict[str, set[str]] | None = None) -> float:
+    """Weighted share of the question's terms in the text (0..1): the one measure, kept in select."""
+    return selection.coverage(text, terms, alternatives)
 
 
 @dataclass
@@ -142,6 +145,7 @@ class ScoredSentence:
     text: str
     score: float
     coverage: float
+    past: bool = False  # reviews the last plan period (a measures question asks what this one will do)
 
 
 @dataclass
@@ -159,30 +163,59 @@ class ExtractivePlan:
 
 
 def units_of(p: Paragraph) -> list[str]:
-    if p.kind in ("table_row", "outline"):
-        return [p.text]
-    return [s for s in split_sentences(p.text) if s.strip()]
+    return p.units
 
 
 def score_sentences(
-    evidence: list[Evidence], terms: dict[str, float], info: QueryInfo, measures: bool = False
+    evidence: list[Evidence],
+    terms: dict[str, float],
+    info: QueryInfo,
+    measures: bool = False,
+    alternatives: dict[str, set[str]] | None = None,
+    meaning: dict[tuple[str, int], float] | None = None,
 ) -> list[ScoredSentence]:
-    """``measures``: the question asks what a plan will do (a list, no past period or year asked)."""
+    """``measures``: the question asks what a plan will do (a list, no past period or year asked).
+    ``alternatives``: a term's other names (the everyday word the question used), each as good as it.
+    ``meaning``: (paragraph id, unit index) → a score bonus for closeness in meaning to the question
+    (see ``sentence_meaning``): it ranks "健全农民工工资支付预警制度" for "怎么治欠薪" though no word is shared."""
+    meaning = meaning or {}
     scored = []
     for ev in evidence:
-        path_cov = coverage(ev.paragraph.section, terms)
+        path_cov = coverage(ev.paragraph.section, terms, alternatives)
         for i, sentence in enumerate(units_of(ev.paragraph)):
-            cov = coverage(sentence, terms)
+            cov = coverage(sentence, terms, alternatives)
             combined = max(cov, 0.75 * cov + 0.25 * path_cov)
-            score = combined + 0.2 / (1 + ev.rank)
+            score = combined + 0.2 / (1 + ev.rank) + meaning.get((ev.paragraph.id, i), 0.0)
             if info.numeric and _DIGIT.search(_LEADING_ORDINAL.sub("", sentence)):
                 score += 0.15
             if info.years and not any(y in sentence or y in ev.paragraph.section for y in info.years):
                 score -= 0.3
-            if measures and _reviews_the_past(sentence, ev):
+            past = measures and _reviews_the_past(sentence, ev)
+            if past:
                 score -= 0.2  # "有哪些措施" asks what the plan will do, not what the last one achieved
-            scored.append(ScoredSentence(ev, i, sentence, score, combined))
+            scored.append(ScoredSentence(ev, i, sentence, score, combined, past))
     return scored
+
+
+def sentence_meaning(
+    evidence: list[Evidence], vectors: dict | None, query_vector, weight: float
+) -> dict[tuple[str, int], float]:
+    """Each retrieved sentence's similarity to the question, standardised over these sentences (a
+    small embedder's cosines crowd into 0.8–0.9; what matters is which stand out) and weighted."""
+    if not vectors or query_vector is None or not weight:
+        return {}
+    keys, sims = [], []
+    for ev in evidence:
+        rows = vectors.get(ev.paragraph.id)
+        if rows is None or len(rows) != len(units_of(ev.paragraph)):
+            continue  # vectors from another cut of this unit: leave it to shared words
+        keys.extend((ev.paragraph.id, i) for i in range(len(rows)))
+        sims.extend((rows @ query_vector).tolist())
+    if len(sims) < 2:
+        return {}
+    mean = sum(sims) / len(sims)
+    spread = math.sqrt(sum((s - mean) ** 2 for s in sims) / len(sims)) or 1.0
+    return {key: weight * (s - mean) / spread for key, s in zip(keys, sims, strict=True)}
 
 
 def plan_answer(
@@ -195,19 +228,23 @@ def plan_answer(
     df=None,
     thesaurus: dict[str, str] | None = None,
     pool: list[Evidence] | None = None,
+    meaning: dict[tuple[str, int], float] | None = None,
 ) -> ExtractivePlan:
     """Choose the sentences (and the slot-matched lead) an extractive answer should quote.
 
     ``pool``: a wider set of retrieved paragraphs the asked figure may be found in (the top-k
     ``evidence`` plus the next ones); the lead's paragraph is then quoted and cited like any other."""
-    plan = _plan_sentences(evidence, terms, info, slots)
+    alternatives = _alternatives(info, thesaurus or {})
+    plan = _plan_sentences(evidence, terms, info, slots, alternatives, meaning)
     if not evidence or slots is None or words is None:
         return plan
     periods = periods or {}
-    alternatives = _alternatives(info, thesaurus or {})
-    plan.indicator = _indicator_phrase(terms, _first_part(info.text), slots, words)
+    plan.indicator = _indicator_phrase(terms, _first_part(info.text), slots, words, alternatives)
     first = _first_part(info.text)  # its head nouns, in its order
-    cands = selection.candidates(pool or evidence, _topic_terms(terms, df), words, alternatives, first)
+    topic = _topic_terms(terms, df)
+    if _situation_of(info.text):  # "我刚下岗，…新增多少工作岗位": the asker's situation names no indicator
+        topic = {t: w for t, w in topic.items() if _said(t, first, alternatives)} or topic
+    cands = selection.candidates(pool or evidence, topic, words, alternatives, first)
     if df is not None and _unknown_indicator(terms, df, alternatives, info.text, words):
         for c in cands:  # no figure can name an indicator the documents never mention
             c.heads_held = False
@@ -231,6 +268,8 @@ def plan_answer(
     if wants_figure and lead is not None:
         focus = selection.focus_pair(lead, slots, words)
         plan.lead = selection.lead_text(lead, periods, focus=focus)
+        if not slots.period:  # no period asked: the row's target beside its latest result
+            plan.lead += selection.target_beside(lead, cands)
         plan.lead_evidence = lead.evidence
         _quote_first(plan, lead)
     if slots.sub_places and not wants_figure:
@@ -247,15 +286,27 @@ def plan_answer(
     return plan
 
 
-def _indicator_phrase(terms: dict[str, float], question: str, slots: Slots, words: QuestionWords) -> str:
-    """The stretch of the question from its first to its last head noun, without the place it opens
-    with: "长沙专业技术人才总量有多少" → 专业技术人才总量 (for "文件未载明…的数据")."""
+def _indicator_phrase(
+    terms: dict[str, float],
+    question: str,
+    slots: Slots,
+    words: QuestionWords,
+    alternatives: dict[str, set[str]] | None = None,
+) -> str:
+    """The stretch of the question from its first to its last head noun (or the everyday word it was
+    said in), without the place it opens with: "长沙专业技术人才总量有多少" → 专业技术人才总量 (for
+    "文件未载明…的数据")."""
     named = {t: w for t, w in terms.items() if not re.fullmatch(r"\d+", t) and t not in words.slot_terms}
-    spans = [(question.find(t), question.find(t) + len(t)) for t in selection.head_terms(named)]
+    heads = selection.head_terms(named, question, alternatives)
+    said = [w for t in heads for w in {t} | (alternatives or {}).get(t, set())]
+    spans = [(question.find(w), question.find(w) + len(w)) for w in said]
     spans = [(a, b) for a, b in spans if a >= 0]
     if not spans:
         return ""
     phrase = question[min(a for a, _ in spans) : max(b for _, b in spans)]
+    # "政府能给多少创业贷款" → 创业贷款: the asking words are not part of the indicator's name
+    parts = [part for part in re.split(r"[^，,。]{0,3}(?:多少|几)", phrase) if any(w in part for w in said)]
+    phrase = "的".join(p.strip("的") for p in parts) if parts else phrase
     for place in slots.places:
         for name in sorted({place.name, place.name.rstrip("市县区")}, key=len, reverse=True):
             phrase = phrase.removeprefix(name)
@@ -274,10 +325,35 @@ def _sentence_candidate(s: ScoredSentence, periods: dict) -> selection.Candidate
     )
 
 
+_SITUATION = re.compile(r"^(?:我|我们|我家|本人|俺)")
+_ASKING = re.compile(r"多少|几|什么|哪|吗|呢|怎么|如何|是否|有没有|能不能|会不会")
+
+
 def _first_part(question: str) -> str:
-    """The first question of a message, without a follow-up's context ("…多少钱？什么时候报？" → "…多少钱")."""
+    """The first question of a message, without a follow-up's context ("…多少钱？什么时候报？" → "…多少钱")
+    and without the asker's own situation before it ("我刚下岗，…新增多少工作岗位" → "…新增多少工作岗位")."""
     asked = _asked_part(question)
-    return next((q for q in re.split(r"[？?]", asked) if q.strip()), asked)
+    first = next((q for q in re.split(r"[？?]", asked) if q.strip()), asked)
+    return first[len(_situation_of(first)) :]
+
+
+def _situation_of(question: str) -> str:
+    """The leading clauses in which the asker tells their own situation (我刚下岗，), when a later clause asks."""
+    clauses = re.split(r"(?<=[，,；;。])", question)
+    situation = []
+    while len(clauses) > 1 and _SITUATION.match(clauses[0]) and not _ASKING.search(clauses[0]):
+        situation.append(clauses.pop(0))
+    return "".join(situation)
+
+
+def _said(term: str, text: str, alternatives: dict[str, set[str]]) -> bool:
+    """The text says the term, or the everyday word of a term it is part of (失业 ← 失业人员 ← 下岗)."""
+    folded = fold(text)
+    if fold(term) in folded:
+        return True
+    return any(
+        term in official and any(fold(a) in folded for a in said) for official, said in alternatives.items()
+    )
 
 
 def _asked_part(question: str) -> str:
@@ -357,7 +433,12 @@ def _reviews_the_past(sentence: str, ev: Evidence) -> bool:
 
 
 def _plan_sentences(
-    evidence: list[Evidence], terms: dict[str, float], info: QueryInfo, slots: Slots | None = None
+    evidence: list[Evidence],
+    terms: dict[str, float],
+    info: QueryInfo,
+    slots: Slots | None = None,
+    alternatives: dict[str, set[str]] | None = None,
+    meaning: dict[tuple[str, int], float] | None = None,
 ) -> ExtractivePlan:
     plan = ExtractivePlan()
     if not evidence:
@@ -369,7 +450,7 @@ def _plan_sentences(
         and slots.period in ("", "target")
         and not slots.years
     )
-    scored = score_sentences(evidence, terms, info, measures)
+    scored = score_sentences(evidence, terms, info, measures, alternatives, meaning)
     plan.best_coverage = max((s.coverage for s in scored), default=0.0)
     named = [ev for ev in evidence if ev.named]
     figure_wanted = info.numeric and not (info.section_refs or info.structure)
@@ -395,6 +476,8 @@ def _plan_sentences(
             paragraphs.append(pid)
     if info.compare:
         chosen = _cover_each_document(chosen, ranked, evidence)
+    if info.numeric and not info.listing:  # a figure question: a sentence with a figure comes first
+        chosen = sorted(chosen, key=lambda s: not _DIGIT.search(_LEADING_ORDINAL.sub("", s.text)))
     if measures:
         chosen = _widen_measures(chosen, scored, limit)
     plan.sentences = chosen
@@ -403,9 +486,15 @@ def _plan_sentences(
 
 def _widen_measures(chosen: list[ScoredSentence], scored: list[ScoredSentence], limit: int) -> list:
     """A plan lists its measures sentence after sentence: the ones after the best match belong to the
-    answer too (落实…、健全…、建立…黑名单), ahead of weaker matches elsewhere."""
+    answer too (落实…、健全…、建立…黑名单), ahead of weaker matches elsewhere. What the plan will do
+    comes first; a review of the last period stays only as context after it."""
+    chosen = [s for s in chosen if not s.past] + [s for s in chosen if s.past]
     if not chosen:
         return chosen
+    if chosen[0].past:  # only the last plan's review scored high: its best forward-looking match leads
+        ahead = max((s for s in scored if not s.past), key=lambda s: s.score, default=None)
+        if ahead is not None and ahead.score >= MEASURE_FLOOR * chosen[0].score:
+            chosen = [ahead, *chosen]
     top = chosen[0]
     following = [
         s for s in scored if s.evidence is top.evidence and top.index < s.index <= top.index + WIDEN_SENTENCES
@@ -419,9 +508,11 @@ def _widen_measures(chosen: list[ScoredSentence], scored: list[ScoredSentence], 
 
 
 def _section_overview(named: list[Evidence]) -> list[ScoredSentence]:
-    """What a named section says: an outline whole, otherwise the opening sentences of each unit."""
+    """What a named section says: an outline whole, otherwise the opening sentences of each unit (one
+    each after an outline: the outline is the summary line, each section's opening an item)."""
     chosen: list[ScoredSentence] = []
-    per_unit = 2 if len(named) > 1 else 3
+    outlined = any(ev.paragraph.kind == "outline" for ev in named) and len(named) > 2
+    per_unit = 1 if outlined else 2 if len(named) > 1 else 3
     for ev in named:
         for i, sentence in enumerate(units_of(ev.paragraph)[:per_unit]):
             chosen.append(ScoredSentence(ev, i, sentence, 1.0, 1.0))

@@ -113,7 +113,8 @@ def _check_sentence(
             report.noise_removed += 1
         return None
     sources_all = list(by_n.values())
-    if is_header_echo(
+    quoted = any(content.rstrip("。；;") in by_n[n].text for n in own if n in by_n)
+    if not quoted and is_header_echo(
         content, [f"{c.doc_title}\n{c.section}\n{c.doc_number}\n{c.doc_date}" for c in sources_all]
     ):
         if FRAME_PATTERN.search(content):

@@ -14,10 +14,19 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
+from llama_index.core.schema import QueryBundle
 from policyqa.assistant import docinfo
 from policyqa.assistant.answer import REFUSAL, Answer, Citation, GroundingReport, RetrievedParagraph
 from policyqa.assistant.condense import Turn, condense_with_llm, normalise_history, rewrite
-from policyqa.assistant.extractive import Evidence, TermWeights, plan_answer, render_answer, render_not_stated
+from policyqa.assistant.extractive import (
+    Evidence,
+    TermWeights,
+    plan_answer,
+    render_answer,
+    render_not_stated,
+    sentence_meaning,
+)
 from policyqa.assistant.grounding import ground
 from policyqa.assistant.places import covers
 from policyqa.assistant.prompts import render
@@ -181,7 +190,7 @@ class PolicyAssistant:
 
         slots = read_slots(rewritten, self.words, near=self.regions)
         t = time.perf_counter()
-        info, expanded, hits = self._retrieve(slots.request_text, doc, slots)
+        info, expanded, hits, query_vector = self._retrieve(slots.request_text, doc, slots)
         timings["retrieve"] = _ms(t)
         if self.reranker is not None:
             t = time.perf_counter()
@@ -200,10 +209,12 @@ class PolicyAssistant:
         )
 
         t = time.perf_counter()
+        canonical = {self.profile.thesaurus.get(v, v) for v in info.synonym_variants}
         terms = self.terms.query_terms(
-            expanded, info.places, skip=info.synonym_variants | self._slot_words(slots)
+            expanded, info.places, skip=info.synonym_variants | self._slot_words(slots), keep=canonical
         )
         pool = self._evidence(hits, max(self.settings.retrieval.top_k, self.settings.retrieval.figure_pool))
+        meaning = self._sentence_meaning(evidence, query_vector)
         plan = plan_answer(
             evidence,
             terms,
@@ -214,6 +225,7 @@ class PolicyAssistant:
             self.terms.df,
             self.profile.thesaurus,
             pool,
+            meaning,
         )
         features = self._refusal_features(plan, hits[: self.settings.retrieval.top_k], info, terms, slots)
         reason = decide(features, self._thresholds())
@@ -273,8 +285,10 @@ class PolicyAssistant:
         info = analyse(question, self.snapshot.documents, self.vocab)
         if slots is not None:
             self._scope_sub_places(info, slots)
+            info.listing = info.listing or slots.value == "listing"  # the profile's cues (怎么治, 什么办法…)
         expanded, info.synonym_variants = self.vocab.expand_query(question)
-        info.related = {t: set(o) for t, o in self.profile.related.items() if t in question}
+        # a term said in everyday words (欠薪 → 根治欠薪) brings its other names too
+        info.related = {t: set(o) for t, o in self.profile.related.items() if t in expanded}
         if not r.query_rules:  # plain retrieval, for comparisons: the question's words and nothing more
             info.places, info.doc_ids, info.section_refs, info.foreign_places = [], [], [], []
             info.structure = info.compare = False
@@ -292,7 +306,18 @@ class PolicyAssistant:
         )
         # a term's other names are searched for too, but are not terms of the question
         search = " ".join([expanded, *sorted({o for others in info.related.values() for o in others})])
-        return info, expanded, retriever.retrieve(self._retrieval_query(search, info))
+        bundle = QueryBundle(query_str=self._retrieval_query(search, info))
+        hits = retriever.retrieve(bundle)
+        return info, expanded, hits, bundle.embedding  # the dense search's vector weighs sentences too
+
+    def _sentence_meaning(self, evidence: list[Evidence], vector) -> dict[tuple[str, int], float]:
+        """How close each retrieved sentence is in meaning to the question: its vector (from ingest)
+        against the dense search's query vector (no second embedding call)."""
+        weight = self.settings.retrieval.sentence_dense_weight
+        if not weight or not self.snapshot.sentence_vectors or not evidence or vector is None:
+            return {}
+        query_vector = np.asarray(vector, dtype=np.float32)
+        return sentence_meaning(evidence, self.snapshot.sentence_vectors, query_vector, weight)
 
     def _evidence(self, hits, k: int | None = None) -> list[Evidence]:
         """The top-k hits as answerable evidence (paragraph, rank, document metadata, named or not)."""

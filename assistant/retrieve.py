@@ -179,6 +179,15 @@ class HybridRetriever(BaseRetriever):
             units = self._snapshot.by_section.get(record.id, [])
             outline = [p for p in units if p.kind == "outline"]
             injected_units += (outline or units)[:6]
+            if outline and self._info.listing and not (self._info.structure or self._info.section_refs):
+                # "构建和谐劳动关系有什么措施" (a topic that is a chapter's title, not "第七章包括哪些"):
+                # the chapter's outline, then each of its sections' opening
+                injected_units += [
+                    first
+                    for child in record.children[:MAX_CHILDREN]
+                    for first in self._snapshot.by_section.get(child, [])[:1]
+                    if first.kind != "outline"
+                ]
             if len(injected_units) >= MAX_INJECTED:  # e.g. 专栏6 in hundreds of documents
                 break
         if not injected_units:
@@ -198,6 +207,7 @@ _MARKER = re.compile(
 )
 MIN_TITLE_CHARS = 4
 MAX_INJECTED = 12
+MAX_CHILDREN = 5  # sections of a named chapter whose opening unit a measures question also gets
 MAX_TITLE_MATCHES = 2
 MAX_WIDEN = 4  # a comparison asks for at most this many times the usual candidates
 

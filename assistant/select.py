@@ -22,7 +22,7 @@ from policyqa.core.text import fold, split_sentences
 
 _CLAUSE = re.compile(r"[^，,；;。：:]+[，,；;。：:]?")
 _FIGURE = re.compile(
-    r"(?<![\d.])[<>≤≥＜＞]?\[?\d+(?:\.\d+)?\]?\s*(?:%|％|‰|余?万|余?亿|元|人|家|个|名|所|张|次|场|岁|倍|项|户|条|天|个月|小时|分钟|届|批|期|轮|座|支|类|部|门|台|套|级|位|例|件)"
+    r"(?<![\d.])[<>≤≥＜＞]?\[?\d+(?:\.\d+)?\]?\s*(?:%|％|‰|余?万元?|余?亿元?|元|人|家|个|名|所|张|次|场|岁|倍|项|户|条|天|个月|小时|分钟|届|批|期|轮|座|支|类|部|门|台|套|级|位|例|件)"
     r"|[一二三四五六七八九十百]+分之[一二三四五六七八九十百]+|[一二三四五六七八九]成(?!为|立|果|效|本|功|熟|员)|翻一番"
 )
 _TITLE_YEARS = re.compile(r"(20\d{2})\s*[—\-–－~至到]\s*(20\d{2})")
@@ -40,6 +40,7 @@ _KIND_UNITS = {
 }
 LEAD_MIN_TOPIC = 0.5
 RELATED_MIN_TOPIC = 0.34
+CLAUSE_SHARE = 0.85
 
 
 @dataclass
@@ -108,6 +109,7 @@ class Candidate:
     region: str  # the document's region
     is_cell: bool = False
     pairs: list[tuple[str, str]] = field(default_factory=list)  # "A、B分别为X、Y": [(A, X), (B, Y)]
+    per_unit: bool = False  # a figure for one person or firm (每人, 最高, 元/月), not a total
 
     def matches_period(self, slots: Slots, period: DocPeriod) -> bool:
         if slots.plan_names and not all(self._in_plan(name, period) for name in slots.plan_names):
@@ -148,6 +150,8 @@ class Candidate:
         return any(p.name in named for p in wanted)
 
     def matches_value(self, slots: Slots) -> bool:
+        if slots.per_unit and not self.per_unit:  # 最多能贷多少: a total (累计发放7.28亿元) is not it
+            return False
         return slots.value not in _KIND_UNITS or slots.value in self.value_kinds
 
 
@@ -302,6 +306,9 @@ def candidates(
             out += _cells(ev, p, terms, heads, period, region, words, alternatives)
         elif p.kind in ("paragraph", "note"):
             out += _clauses(ev, p, terms, heads, period, region, words, alternatives)
+    per_unit = words.value.get("per_unit_figure")
+    for c in out:
+        c.per_unit = bool(per_unit and per_unit.search(c.text))
     return out
 
 
@@ -362,7 +369,8 @@ def _clauses(ev, p, terms, heads, period, region, words, alternatives) -> list[C
                 continue
             subject = clauses[i - 1] if i and len(clause) < 16 else ""
             context = sentence if single else subject + clause
-            topic = coverage(context, terms, alternatives)
+            # a clause shares most of its sentence's topic ("…吸引机构入驻园区,争取入驻…达到500家以上")
+            topic = max(coverage(context, terms, alternatives), CLAUSE_SHARE * sentence_topic)
             text = (subject + clause).rstrip("，,；;。：:")
             text = re.sub(r"^——|^\d{1,2}[.．、]\s*", "", text)
             clause_places = (
@@ -518,6 +526,20 @@ def lead_text(
     head = f"{place}{label}".strip()
     text = f"{c.text}（其中{focus[0]}为{focus[1]}）" if focus else c.text
     return f"{head}：{text}" if head else text
+
+
+def target_beside(lead: Candidate, cands: list[Candidate]) -> str:
+    """For a table cell of an achieved figure, the same row's target cell ("；2025年目标：96%"), so a
+    question that names no period is answered with both the result and what the plan sets; else ""."""
+    if not lead.is_cell or lead.period.kind != "past":
+        return ""
+    row = lead.evidence.paragraph.id
+    targets = [c for c in cands if c.is_cell and c.evidence.paragraph.id == row and c.period.kind == "target"]
+    if not targets:
+        return ""
+    indicator = lead.text.split("（", 1)[0]
+    rest = targets[-1].text.removeprefix(indicator).lstrip("（").replace("）：", "：", 1)
+    return f"；{rest}"
 
 
 def related_line(c: Candidate, periods: dict[str, DocPeriod]) -> str:

@@ -98,6 +98,7 @@ class Slots:
     plan_names: list[str] = field(default_factory=list)  # 十三五, 十四五 …
     relative_year: str = ""  # 今年 / 明年 / 去年 as written
     value: str = ""  # amount | rate | count | yesno | listing | date | ""
+    per_unit: bool = False  # the amount one person or firm gets (最多能贷多少), not a total
     near_miss: str = ""  # procedure | contact | eligibility | legality | ""
     metadata: str = ""  # doc_number | date | issuer | title | period | ""
     places: list[Place] = field(default_factory=list)
@@ -117,6 +118,8 @@ class Slots:
             parts.append("years=" + ",".join(map(str, self.years)))
         if self.places:
             parts.append("places=" + ",".join(p.name for p in self.places))
+        if self.per_unit:
+            parts.append("per_unit")
         if self.near_miss:
             parts.append(f"near_miss={self.near_miss}")
         return " ".join(parts)
@@ -152,12 +155,16 @@ def read_slots(
             slots.relative_year = m.group(0)
             slots.years.append(today.year + offset)
     slots.period = _period(text, slots, words)
-    slots.value = next((name for name, p in words.value.items() if p.search(text)), "")
+    values = {name: p for name, p in words.value.items() if name not in _SCOPE}
+    slots.value = next((name for name, p in values.items() if p.search(text)), "")
+    per_unit = words.value.get("per_unit")
+    slots.per_unit = bool(per_unit and per_unit.search(split_context(text)[0]))
     slots.near_miss = next((name for name, p in words.near_miss.items() if p.search(text)), "")
     slots.metadata = next((name for name, p in words.metadata.items() if p.search(text)), "")
     return slots
 
 
+_SCOPE = ("per_unit", "per_unit_figure")  # [value] patterns that scope a value rather than name its kind
 CONTEXT_OPEN = "（上文："  # a rewritten follow-up: "当初定的目标是多少（上文：…完成了多少）"
 
 

@@ -1,0 +1,112 @@
+"""Which sentence or figure an answer leads with, for questions in citizens' words: sentences close in
+meaning to the question (vectors from ingest), what the plan will do before what the last plan did,
+the asker's own situation kept out of the indicator, per-person amounts never answered by a total,
+and an unscoped figure shown with its row's target."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from policyqa.assistant.extractive import Evidence, sentence_meaning
+from policyqa.assistant.pipeline import PolicyAssistant
+from policyqa.assistant.select import value_kinds
+from policyqa.assistant.slots import load_question_words, read_slots
+from policyqa.index.chunk import Paragraph
+from policyqa.index.sparse import expand_query
+
+WORDS = load_question_words()
+
+
+@pytest.fixture(scope="module")
+def assistant(real_index, real_snapshot):
+    return PolicyAssistant(real_index, real_snapshot)
+
+
+def first_line(answer) -> str:
+    return answer.text.split("\n")[0]
+
+
+def _paragraph(pid: str, text: str) -> Paragraph:
+    return Paragraph(pid, "doc", "paragraph", text, "s", ["一、任务"], 0, 0, len(text))
+
+
+# -- sentence vectors -------------------------------------------------------------------------------------
+
+
+def test_sentence_meaning_is_standardised_over_the_retrieved_sentences_and_weighted():
+    a = _paragraph("a", "健全农民工工资支付预警制度。完善银行按月发放制度。")
+    b = _paragraph("b", "持续优化营商环境。")
+    evidence = [Evidence(a, 0, {}), Evidence(b, 1, {})]
+    query = np.array([1.0, 0.0], dtype=np.float32)
+    vectors = {
+        "a": np.array([[0.9, 0.1], [0.8, 0.2]], dtype=np.float32),
+        "b": np.array([[0.2, 0.9]], dtype=np.float32),
+    }
+    meaning = sentence_meaning(evidence, vectors, query, weight=0.15)
+    assert set(meaning) == {("a", 0), ("a", 1), ("b", 0)}
+    assert meaning[("a", 0)] > meaning[("a", 1)] > 0 > meaning[("b", 0)]
+    assert abs(sum(meaning.values())) < 1e-6  # centred on the retrieved sentences' mean
+    # no weight, no vectors, or vectors from another cut of a paragraph: shared words decide alone
+    assert sentence_meaning(evidence, vectors, query, weight=0) == {}
+    assert sentence_meaning(evidence, None, query, weight=0.15) == {}
+    stale = {"a": vectors["a"][:1], "b": vectors["b"]}
+    assert ("a", 0) not in sentence_meaning(evidence, stale, query, weight=0.15)
+
+
+def test_every_unit_of_the_real_index_has_its_sentence_vectors(real_snapshot):
+    vectors = real_snapshot.sentence_vectors
+    assert vectors is not None
+    assert all(len(vectors[p.id]) == len(p.units) for p in real_snapshot.paragraphs)
+    assert all(abs(float(np.linalg.norm(v[0])) - 1.0) < 1e-3 for v in list(vectors.values())[:20])
+
+
+def test_a_measures_question_in_everyday_words_quotes_what_the_plan_will_do(assistant):
+    # "怎么治欠薪" shares no word with "健全农民工工资支付预警制度"; the 十三五 review does share 欠薪
+    answer = assistant.ask("湘潭怎么治欠薪的？")
+    assert not answer.refused
+    assert "农民工工资支付预警" in answer.text or "按月发放" in answer.text
+    body = answer.text.split("\n")[1]
+    assert "获评" not in body  # the review of the last period is not the first thing quoted
+
+
+# -- reading the question ---------------------------------------------------------------------------------
+
+
+def test_the_askers_situation_does_not_name_the_indicator(assistant):
+    answer = assistant.ask("我刚下岗，想问下长沙这几年打算新增多少工作岗位？")
+    assert not answer.refused and "75万人" in first_line(answer)
+
+
+def test_an_official_term_said_inside_the_everyday_word_still_expands_it():
+    _, variants = expand_query("长沙这五年打算新增多少城镇就业岗位？")
+    assert "就业岗位" in variants
+
+
+def test_a_wage_in_yi_yuan_is_an_amount():
+    assert value_kinds("发放创业担保贷款7.28亿元") == {"amount"}
+    assert value_kinds("累计减免社保费170余亿元") == {"amount"}
+    assert value_kinds("城镇新增就业75万人") == {"count"}
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["长沙创业担保贷款最多能贷多少？", "在长沙创业能拿多少补贴？", "湘潭企业减免社保费每家能减多少？"],
+)
+def test_a_per_person_amount_is_not_answered_with_a_total(assistant, question):
+    assert read_slots(question, WORDS).per_unit
+    answer = assistant.ask(question)
+    assert first_line(answer).startswith("所提供的政策文件未载明")
+    assert "亿元" not in first_line(answer)  # the total may follow, labelled, as related information
+
+
+def test_a_total_asked_as_a_total_is_still_answered(assistant):
+    assert not read_slots("长沙创业担保贷款发了多少钱出去？", WORDS).per_unit
+    answer = assistant.ask("长沙创业担保贷款发了多少钱出去？")
+    assert "7.28亿元" in first_line(answer) and "十三五" in first_line(answer)
+
+
+def test_a_figure_asked_without_a_period_shows_the_result_and_the_target(assistant):
+    line = first_line(assistant.ask("长沙劳动保障监察举报投诉案件结案率是多少？"))
+    assert "2020年" in line and "100%" in line and "2025年目标：96%" in line
+    target = first_line(assistant.ask("长沙劳动保障监察举报投诉案件结案率到2025年要达到多少？"))
+    assert "96%" in target and "100%" not in target  # a period asked: only that period's figure
