@@ -370,7 +370,8 @@ def _clauses(ev, p, terms, heads, period, region, words, alternatives) -> list[C
             subject = clauses[i - 1] if i and len(clause) < 16 else ""
             context = sentence if single else subject + clause
             # a clause shares most of its sentence's topic ("…吸引机构入驻园区,争取入驻…达到500家以上")
-            topic = max(coverage(context, terms, alternatives), CLAUSE_SHARE * sentence_topic)
+            own = coverage(context, terms, alternatives)
+            topic = max(own, CLAUSE_SHARE * sentence_topic) if own >= 0.6 * sentence_topic else own
             text = (subject + clause).rstrip("，,；;。：:")
             text = re.sub(r"^——|^\d{1,2}[.．、]\s*", "", text)
             clause_places = (
