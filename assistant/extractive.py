@@ -190,6 +190,8 @@ def score_sentences(
                 score += 0.15
             if info.years and not any(y in sentence or y in ev.paragraph.section for y in info.years):
                 score -= 0.3
+            if ev.paragraph.kind == "outline" and not (info.structure or ev.named):
+                score -= 0.2  # a chapter's list of section titles says what it covers, not what it does
             past = measures and _reviews_the_past(sentence, ev)
             if past:
                 score -= 0.2  # "有哪些措施" asks what the plan will do, not what the last one achieved
