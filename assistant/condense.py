@@ -29,6 +29,11 @@ _RELATIVE_YEAR = re.compile(r"今年|明年|去年|本年度|现在|目前|(?<!\
 _ASKING_TAIL = re.compile(
     r"(有多少|是多少|多少|几[个项家所名万次张场]|有哪些|哪些|有什么|什么|怎么|如何|目标|标准是).*$"
 )
+_ASKING_HEAD = re.compile(
+    r"(有多少|是多少|多少|几[个项家所名万次张场]|有哪些|哪些|有什么|什么|怎么|如何|目标|标准是)"
+    r"(新|具体)?(措施|举措|政策|办法|打算|安排|计划|支持|帮扶|扶持|待遇|要求|任务)?"
+)
+_FIGURE_END = re.compile(r"(是多少|有多少|多少|达到多少|要达到多少)$")
 _PRONOUN = re.compile(r"它|其|这个|这项|该项|该|那个|这些|那些|上述|前面|这方面|此项|这一|他们")
 _NE_END = re.compile(r"呢[？?。\s]*$")
 _TRAILING = re.compile(r"[呢吗呀啊？?。！!\s]+$")
@@ -141,13 +146,23 @@ def _merge(question: str, context: str, documents: dict, slot_terms: frozenset[s
         asked = _TRAILING.sub("", question.strip())
         if _NE_END.search(question) and not _PRONOUN.search(question) and not cur_places:
             # "博士后方面呢？": a new topic in the same setting: keep the place, not the old topic.
-            tail = _ASKING_TAIL.search(_TRAILING.sub("", context))
             topic = _FOLLOW_UP_START.sub("", asked).removesuffix("方面")
-            return (
-                "".join(place_aliases(p)[-1] for p in prev_places) + topic + (tail.group(0) if tail else "")
-            )
+            return "".join(place_aliases(p)[-1] for p in prev_places) + topic + _asking_tail(context)
         merged = f"{asked}{CONTEXT_OPEN}{_TRAILING.sub('', merged)}）"
     return merged
+
+
+def _asking_tail(context: str) -> str:
+    """How the last question asked, without its topic: "…有哪些措施帮高校毕业生就业" → 有哪些措施,
+    "…参保目标是多少" → 目标是多少 (a new topic takes the old one's place, not a place beside it)."""
+    tail = _ASKING_TAIL.search(_TRAILING.sub("", context))
+    if not tail:
+        return ""
+    text = tail.group(0)
+    head = _ASKING_HEAD.match(text)
+    end = _FIGURE_END.search(text)
+    kept = head.group(0) if head else text
+    return kept + (end.group(0) if end and not kept.endswith(end.group(0)) else "")
 
 
 def condense_with_llm(llm, question: str, history: list[Turn], render) -> str:

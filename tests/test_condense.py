@@ -27,6 +27,12 @@ def test_pronoun_question_is_asked_with_its_context():
     assert out.startswith("它每年能带动多少人") and "长沙职业技能大赛多久举办一次" in out
 
 
+def test_a_new_topic_takes_the_old_topics_place():
+    # the old question names its topic after the asking words: that topic goes, the asking stays
+    assert _rewrite("而农民工方面呢？", "长沙有哪些措施帮高校毕业生就业？") == "长沙农民工有哪些措施"
+    assert _rewrite("失业保险呢？", "长沙养老保险参保目标是多少？") == "长沙失业保险目标是多少"
+
+
 def test_standalone_question_is_left_alone():
     assert (
         _rewrite("湘潭对高校毕业生就业有哪些措施？", "长沙城区最低工资标准是多少？")
