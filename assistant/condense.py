@@ -35,6 +35,7 @@ _ASKING_HEAD = re.compile(
 )
 _FIGURE_END = re.compile(r"(是多少|有多少|多少|达到多少|要达到多少)$")
 _PRONOUN = re.compile(r"它|其|这个|这项|该项|该|那个|这些|那些|上述|前面|这方面|此项|这一|他们")
+_PLAN_NAME = re.compile(r"[“\"]?十[一二三四五六七八九]五[”\"]?(?:时期|期间)?")
 _NE_END = re.compile(r"呢[？?。\s]*$")
 _TRAILING = re.compile(r"[呢吗呀啊？?。！!\s]+$")
 _CONTENT = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
@@ -80,15 +81,33 @@ def is_follow_up(question: str, documents: dict, slot_terms: frozenset[str] = fr
     )
 
 
-def _own_topic(core: str, slot_terms: frozenset[str]) -> bool:
-    """Does the question name a topic, beyond period and value words (当初定的目标是多少 does not)?"""
-    from policyqa.index.sparse import pos_tags, tokenize
+def _own_words(core: str, slot_terms: frozenset[str]) -> list[str]:
+    """The question's words beyond period and value words (当初定的目标是多少 has none)."""
+    from policyqa.index.sparse import tokenize
 
-    skip = set(slot_terms) | {"定", "写", "写的", "规定", "当初", "原来", "原先", "是", "的", "呢", "吗"}
-    words = [
-        t for t in tokenize(core) if len(t) > 1 and t not in skip and not any(t in s for s in slot_terms)
-    ]
-    # A topic is named by a noun (人事考试, 失业保险); "涉及多少人次" names none of its own.
+    skip = set(slot_terms) | {
+        "定",
+        "写",
+        "写的",
+        "规定",
+        "当初",
+        "当时",
+        "原来",
+        "原先",
+        "是",
+        "的",
+        "呢",
+        "吗",
+    }
+    return [t for t in tokenize(core) if len(t) > 1 and t not in skip and not any(t in s for s in slot_terms)]
+
+
+def _own_topic(core: str, slot_terms: frozenset[str]) -> bool:
+    """Does the question name a topic of its own? A topic is named by a noun (人事考试, 失业保险);
+    "涉及多少人次" names none."""
+    from policyqa.index.sparse import pos_tags
+
+    words = _own_words(core, slot_terms)
     return any(tags and tags[-1].startswith(("n", "vn")) for tags in (pos_tags(w) for w in words))
 
 
@@ -100,6 +119,7 @@ def _strip_context_words(question: str, info) -> str:
             core = core.replace(alias, "")
     for year in info.years:
         core = core.replace(f"到{year}年", "").replace(f"{year}年", "").replace(year, "")
+    core = _PLAN_NAME.sub("", core)  # 十四五 is a period, like a year: "当时定的十四五目标呢"
     return "".join(_CONTENT.findall(core))
 
 
@@ -141,10 +161,21 @@ def _merge(question: str, context: str, documents: dict, slot_terms: frozenset[s
             merged = re.sub("\0+", cur.years[0], merged, count=1).replace("\0", "")
         else:
             merged = _TRAILING.sub("", merged) + f"（{cur.years[0]}年）"
+    plans = re.findall(r"十[一二三四五六七八九]五", question)
+    if plans and not cur.years:  # a plan period asked: the old question's years go with its period
+        for old in prev.years:
+            merged = re.sub(rf"到?{old}年?", "", merged)
+    if plans:  # "十五五呢？": the new plan period takes the old one's place, like a year
+        if _PLAN_NAME.search(merged):
+            merged = re.sub(r"十[一二三四五六七八九]五", "\0", merged)
+            merged = re.sub("\0+", plans[0], merged, count=1).replace("\0", "")
+        else:
+            merged = _TRAILING.sub("", merged) + f"（“{plans[0]}”）"
     rest = _strip_context_words(question, cur)
     if rest and rest not in merged:
         asked = _TRAILING.sub("", question.strip())
-        if _NE_END.search(question) and not _PRONOUN.search(question) and not cur_places:
+        new_topic = bool(_own_words(rest, slot_terms))  # "博士后方面呢"; not "当时定的十四五目标呢"
+        if _NE_END.search(question) and not _PRONOUN.search(question) and not cur_places and new_topic:
             # "博士后方面呢？": a new topic in the same setting: keep the place, not the old topic.
             topic = _FOLLOW_UP_START.sub("", asked).removesuffix("方面")
             return "".join(place_aliases(p)[-1] for p in prev_places) + topic + _asking_tail(context)

@@ -551,8 +551,8 @@ class PolicyAssistant:
             )
         if slots.years:
             parts.append("时期=" + "、".join(f"{y}年" for y in slots.years))
-        elif slots.plan_names:
-            parts.append("时期=" + "、".join(f"“{n}”" for n in slots.plan_names))
+        elif slots.asked_plans:
+            parts.append("时期=" + "、".join(f"“{n}”" for n in slots.asked_plans))
         period_words = {"past": "已完成的情况", "target": "规划目标", "now": "目前的情况"}
         if slots.period in period_words:
             parts.append("问的是" + period_words[slots.period])
@@ -573,8 +573,8 @@ class PolicyAssistant:
             period_text = "目前的数值"
         elif slots.years:
             period_text = "、".join(f"{y}年" for y in slots.years) + "的数值"
-        elif slots.plan_names:
-            period_text = f"“{'、'.join(slots.plan_names)}”时期的数值"
+        elif slots.asked_plans:
+            period_text = f"“{'、'.join(slots.asked_plans)}”时期的数值"
         regions = [e["meta"].get("region", "") for e in self.snapshot.documents.values()]
         return {"place": place, "period_text": period_text, "coverage": "、".join(r for r in regions if r)}
 

@@ -112,7 +112,7 @@ class Candidate:
     per_unit: bool = False  # a figure for one person or firm (每人, 最高, 元/月), not a total
 
     def matches_period(self, slots: Slots, period: DocPeriod) -> bool:
-        if slots.plan_names and not all(self._in_plan(name, period) for name in slots.plan_names):
+        if slots.asked_plans and not all(self._in_plan(name, period) for name in slots.asked_plans):
             return False
         if slots.period == "now":  # what holds now: a result already reached, never a plan's target
             return self.period.kind in ("past", "") and not self.period.goal

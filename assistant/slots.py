@@ -95,7 +95,8 @@ def plan_name(start: int) -> str:
 class Slots:
     period: str = ""  # past | target | now | year (a calendar year asked) | "" (none)
     years: list[int] = field(default_factory=list)  # calendar years asked (今年 → this year)
-    plan_names: list[str] = field(default_factory=list)  # 十三五, 十四五 …
+    plan_names: list[str] = field(default_factory=list)  # 十三五, 十四五 … (context included)
+    asked_plans: list[str] = field(default_factory=list)  # those the figure must belong to
     relative_year: str = ""  # 今年 / 明年 / 去年 as written
     value: str = ""  # amount | rate | count | yesno | listing | date | ""
     per_unit: bool = False  # the amount one person or firm gets (最多能贷多少), not a total
@@ -147,6 +148,9 @@ def read_slots(
     slots = Slots(request_text=text)
     slots.places = find_places(text, words.place_aliases, words.generic_places, near)
     slots.plan_names = [f"十{m.group(1)}五" for m in _PLAN_NAME.finditer(text)]  # in order, repeats kept
+    # a rewritten follow-up's own plan decides over its context's ("十四五目标（上文：十三五…）")
+    own = [f"十{m.group(1)}五" for m in _PLAN_NAME.finditer(split_context(text)[0])]
+    slots.asked_plans = own or slots.plan_names
     slots.years = [int(y) for y in _YEAR.findall(text)]
     for name, offset in (("this_year", 0), ("next_year", 1), ("last_year", -1)):
         pattern = words.period.get(name)

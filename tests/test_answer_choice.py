@@ -110,3 +110,12 @@ def test_a_figure_asked_without_a_period_shows_the_result_and_the_target(assista
     assert "2020年" in line and "100%" in line and "2025年目标：96%" in line
     target = first_line(assistant.ask("长沙劳动保障监察举报投诉案件结案率到2025年要达到多少？"))
     assert "96%" in target and "100%" not in target  # a period asked: only that period's figure
+
+
+def test_a_follow_up_asks_for_its_own_plan_period_not_its_contexts(assistant):
+    history = [{"role": "user", "content": "长沙十三五期间新增了多少城镇就业？"}]
+    answer = assistant.ask("当时定的十四五目标呢？", history=history)
+    assert "75万人" in first_line(answer) and not answer.refused
+    history = [{"role": "user", "content": "湘潭十三五期间新增了多少城镇就业？"}]
+    answer = assistant.ask("当时定的十四五目标呢？", history=history)
+    assert first_line(answer).startswith("所提供的政策文件未载明湘潭市")  # 湘潭 sets no such target

@@ -33,6 +33,19 @@ def test_a_new_topic_takes_the_old_topics_place():
     assert _rewrite("失业保险呢？", "长沙养老保险参保目标是多少？") == "长沙失业保险目标是多少"
 
 
+def test_a_new_plan_period_takes_the_old_ones_place():
+    assert _rewrite("十五五呢？", "长沙高技能人才目标是多少？") == "长沙高技能人才目标是多少（“十五五”）"
+    assert (
+        _rewrite("十四五呢？", "湘潭十三五期间城镇新增就业多少人？") == "湘潭十四五期间城镇新增就业多少人？"
+    )
+    # a plan period and nothing else of its own: asked with the last question as its context
+    slot_terms = frozenset({"目标", "多少"})
+    out = rewrite(
+        "当时定的十四五目标呢？", [Turn("user", "湘潭十三五期间新增了多少城镇就业？")], DOCS, slot_terms
+    )
+    assert out == "当时定的十四五目标（上文：湘潭十四五期间新增了多少城镇就业）"
+
+
 def test_standalone_question_is_left_alone():
     assert (
         _rewrite("湘潭对高校毕业生就业有哪些措施？", "长沙城区最低工资标准是多少？")
