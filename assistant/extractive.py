@@ -160,6 +160,7 @@ class ExtractivePlan:
     best_coverage: float = 0.0
     selection: selection.Selection | None = None  # the slot-matched figure, or why none matched
     caveats: list[str] = field(default_factory=list)  # e.g. a county asked, the city's measures given
+    not_stated: list[str] = field(default_factory=list)  # compared places whose documents lack the figure
 
 
 def units_of(p: Paragraph) -> list[str]:
@@ -256,7 +257,10 @@ def plan_answer(
         (slots.figure or (info.numeric and not slots.value)) and not info.listing and not slots.metadata
     )
     if info.compare and wants_figure:
-        plan.leads = _per_document_leads(cands, slots, periods, evidence)
+        plan.leads, missing = _per_document_leads(cands, slots, periods, evidence)
+        if plan.leads:  # "哪个目标更高", one of them sets none: said first, before the other's figure
+            asked = f"{plan.indicator}的{'目标' if slots.period == 'target' else ''}数值"
+            plan.not_stated = [f"经查询，所提供的文件未载明{region}{asked}。" for region in missing]
         return plan
     plan.selection = selection.select(cands, slots, periods)
     says_when = any(_DATE.search(s.text) for s in plan.sentences)
@@ -409,13 +413,20 @@ def _is_verb(tags: list[str]) -> bool:
     return bool(tags) and tags[-1].startswith("v") and tags[-1] != "vn"
 
 
-def _per_document_leads(cands, slots, periods, evidence) -> list[tuple[str, Evidence]]:
-    leads = []
+def _per_document_leads(cands, slots, periods, evidence) -> tuple[list[tuple[str, Evidence]], list[str]]:
+    """Each compared document's figure for the asked slots, and the regions of asked places whose
+    documents give none."""
+    leads, missing = [], []
+    asked = {p.name for p in slots.places}
     for doc_id in dict.fromkeys(ev.paragraph.doc_id for ev in evidence):
         chosen = selection.select([c for c in cands if c.evidence.paragraph.doc_id == doc_id], slots, periods)
         if chosen.lead is not None:
             leads.append((selection.lead_text(chosen.lead, periods), chosen.lead.evidence))
-    return leads
+        elif chosen.mismatch and chosen.mismatch != "topic":  # a verdict (period, value), not "none found"
+            region = next((ev.doc.get("region", "") for ev in evidence if ev.paragraph.doc_id == doc_id), "")
+            if region and region in asked:
+                missing.append(region)
+    return leads, missing
 
 
 def _quote_first(plan: ExtractivePlan, lead) -> None:
@@ -585,7 +596,9 @@ def render_answer(plan: ExtractivePlan, mode: str, wording: ReplyWording | None 
     leads = [(text, ev) for text, ev in plan.leads]
     if plan.lead and plan.lead_evidence is not None:
         leads = [(plan.lead, plan.lead_evidence)]
-    lead_lines = [f"{protect_brackets(text)}[{number[ev.paragraph.id]}]" for text, ev in leads]
+    lead_lines = plan.not_stated + [
+        f"{protect_brackets(text)}[{number[ev.paragraph.id]}]" for text, ev in leads
+    ]
     caveat = kind_caveat([ev.doc for ev in order])
     if mode == "reply":
         return _render_reply(plan, order, number, highlights, leads, groups, wording or reply_wording())
@@ -653,7 +666,11 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
     lines: list[str] = []
     if leads:
         text, ev = leads[0]
-        lines.append(f"{wording.greeting}{source}，{_lead_plain(text)}。[{number[ev.paragraph.id]}]")
+        greeting = wording.greeting
+        for line in plan.not_stated:  # its own uncited sentence: it states what no document says
+            lines.append(f"{greeting}{line}")
+            greeting = ""
+        lines.append(f"{greeting}{source}，{_lead_plain(text)}。[{number[ev.paragraph.id]}]")
         rest = [(ev2, g) for ev2 in order[1:] for g in [groups[ev2.paragraph.doc_id]]]
         support = [ev2 for ev2, _ in rest][:2]
     else:
@@ -667,7 +684,7 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
     for ev in support[:2]:
         plain = _plain(ev, [s for s in plan.sentences if s.evidence is ev])
         if plain:
-            lines.append(f"{plain.rstrip('。；;，,')}。[{number[ev.paragraph.id]}]")
+            lines.append(f"{_labelled(plain, ev).rstrip('。；;，,')}。[{number[ev.paragraph.id]}]")
     if leads and any(selection.DocPeriod.of(ev.doc).is_plan for ev in order):
         lines.append(
             "以上为规划文件中的内容，规划中的数字是编制时的情况或规划期目标，具体标准以现行政策为准。"
@@ -681,6 +698,18 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
     return RenderedAnswer(
         text, cited, {ev.paragraph.id: highlights.get(ev.paragraph.id, []) for ev in cited}, draft_of(text)
     )
+
+
+def _labelled(plain: str, ev: Evidence) -> str:
+    """A supporting sentence with a figure, with its place and period when it does not say them
+    ("全市城镇累计新增就业28万人" → 湘潭市“十三五”时期，全市…): a citizen reads no section titles."""
+    if not _DIGIT.search(plain) or ev.paragraph.kind == "table_row":
+        return plain
+    period = selection.DocPeriod.of(ev.doc)
+    label = selection.label_period(plain, ev.paragraph.section, period).text(period)
+    region = ev.doc.get("region", "")
+    head = ("" if region and region in plain else region) + ("" if label and label in plain else label)
+    return f"{head}，{plain}" if head else plain
 
 
 def _lead_plain(lead: str) -> str:

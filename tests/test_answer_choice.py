@@ -119,3 +119,13 @@ def test_a_follow_up_asks_for_its_own_plan_period_not_its_contexts(assistant):
     history = [{"role": "user", "content": "湘潭十三五期间新增了多少城镇就业？"}]
     answer = assistant.ask("当时定的十四五目标呢？", history=history)
     assert first_line(answer).startswith("所提供的政策文件未载明湘潭市")  # 湘潭 sets no such target
+
+
+def test_a_comparison_says_first_which_place_sets_no_such_figure(assistant):
+    answer = assistant.ask("长沙和湘潭哪个新增就业的目标定得更高？")
+    lines = answer.text.split("\n")
+    assert lines[0] == "经查询，所提供的文件未载明湘潭市新增就业的目标数值。" and "75万人" in lines[1]
+    draft = assistant.ask("长沙和湘潭哪个新增就业的目标定得更高？", mode="reply").text
+    assert "所提供的文件未载明湘潭市" in draft.split("\n")[0] and "75万人" in draft
+    # a supporting figure of the other city is labelled with its place and period
+    assert "湘潭市“十三五”时期，全市城镇累计新增就业28万人" in draft
