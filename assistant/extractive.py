@@ -313,6 +313,8 @@ def _indicator_phrase(
     # "政府能给多少创业贷款" → 创业贷款: the asking words are not part of the indicator's name
     parts = [part for part in re.split(r"[^，,。]{0,3}(?:多少|几)", phrase) if any(w in part for w in said)]
     phrase = "的".join(p.strip("的") for p in parts) if parts else phrase
+    if re.search(r"[，,；;。、]", phrase):  # "技能人才，到最后总数": its head nouns, in the question's order
+        phrase = "".join(t for t in heads if t in phrase) or phrase
     for place in slots.places:
         for name in sorted({place.name, place.name.rstrip("市县区")}, key=len, reverse=True):
             phrase = phrase.removeprefix(name)
