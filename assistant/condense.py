@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from policyqa.assistant.query import analyse, place_aliases
-from policyqa.assistant.slots import CONTEXT_OPEN
+from policyqa.assistant.slots import CONTEXT_OPEN, plan_names_in
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ _ASKING_HEAD = re.compile(
 )
 _FIGURE_END = re.compile(r"(是多少|有多少|多少|达到多少|要达到多少)$")
 _PRONOUN = re.compile(r"它|其|这个|这项|该项|该|那个|这些|那些|上述|前面|这方面|此项|这一|他们")
-_PLAN_NAME = re.compile(r"[“\"]?十[一二三四五六七八九]五[”\"]?(?:时期|期间)?")
+_PLAN_NAME = re.compile(r"[“\"]?十[一二三四五六七八九]五[”\"]?")
 _NE_END = re.compile(r"呢[？?。\s]*$")
 _TRAILING = re.compile(r"[呢吗呀啊？?。！!\s]+$")
 _CONTENT = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
@@ -119,7 +119,7 @@ def _strip_context_words(question: str, info) -> str:
             core = core.replace(alias, "")
     for year in info.years:
         core = core.replace(f"到{year}年", "").replace(f"{year}年", "").replace(year, "")
-    core = _PLAN_NAME.sub("", core)  # 十四五 is a period, like a year: "当时定的十四五目标呢"
+    core = re.sub(rf"(?:{_PLAN_NAME.pattern})(?:时期|期间)?", "", core)  # a period, like a year
     return "".join(_CONTENT.findall(core))
 
 
@@ -161,14 +161,16 @@ def _merge(question: str, context: str, documents: dict, slot_terms: frozenset[s
             merged = re.sub("\0+", cur.years[0], merged, count=1).replace("\0", "")
         else:
             merged = _TRAILING.sub("", merged) + f"（{cur.years[0]}年）"
-    plans = re.findall(r"十[一二三四五六七八九]五", question)
+    plans = sorted(plan_names_in(question))
     if plans and not cur.years:  # a plan period asked: the old question's years go with its period
         for old in prev.years:
-            merged = re.sub(rf"到?{old}年?", "", merged)
-    if plans:  # "十五五呢？": the new plan period takes the old one's place, like a year
-        if _PLAN_NAME.search(merged):
-            merged = re.sub(r"十[一二三四五六七八九]五", "\0", merged)
-            merged = re.sub("\0+", plans[0], merged, count=1).replace("\0", "")
+            merged = re.sub(rf"到?{old}年?[底末]?", "", merged)
+    if cur.years and not plans:  # a year asked: the old question's plan period goes
+        merged = _PLAN_NAME.sub("", merged)
+    if len(plans) == 1:  # "十五五呢？": the new plan period takes the old one's place, like a year
+        old = _PLAN_NAME.search(merged)
+        if old:
+            merged = merged[: old.start()] + f"“{plans[0]}”" + merged[old.end() :]
         else:
             merged = _TRAILING.sub("", merged) + f"（“{plans[0]}”）"
     rest = _strip_context_words(question, cur)
@@ -191,9 +193,15 @@ def _asking_tail(context: str) -> str:
         return ""
     text = tail.group(0)
     head = _ASKING_HEAD.match(text)
+    if not head or head.group(1) in ("什么", "怎么", "如何"):
+        return text  # "怎么申请…", "什么时候…": the verb that follows is how it asks
+    kept = head.group(0)
     end = _FIGURE_END.search(text)
-    kept = head.group(0) if head else text
-    return kept + (end.group(0) if end and not kept.endswith(end.group(0)) else "")
+    if end and not kept.endswith(end.group(0)):
+        tail_words = end.group(0)
+        overlap = next((n for n in range(len(tail_words), 0, -1) if kept.endswith(tail_words[:n])), 0)
+        kept += tail_words[overlap:]  # 标准是 + 是多少 → 标准是多少
+    return kept
 
 
 def condense_with_llm(llm, question: str, history: list[Turn], render) -> str:

@@ -73,7 +73,8 @@ MAX_SENTENCES = 3
 MAX_SENTENCES_LISTING = 6
 MAX_PARAGRAPHS = 3
 WIDEN_SENTENCES = 3  # a measures answer also quotes this many sentences after its best match
-MEASURE_FLOOR = 0.25  # …whose best forward-looking sentence leads if it scores this share of the best
+MEASURE_FLOOR = 0.25
+MEANING_CLIP = 2.0  # standard deviations  # …whose best forward-looking sentence leads if it scores this share of the best
 
 
 class TermWeights:
@@ -210,15 +211,19 @@ def sentence_meaning(
     keys, sims = [], []
     for ev in evidence:
         rows = vectors.get(ev.paragraph.id)
-        if rows is None or len(rows) != len(units_of(ev.paragraph)):
+        if rows is None or rows.digest != ev.paragraph.units_digest:
             continue  # vectors from another cut of this unit: leave it to shared words
-        keys.extend((ev.paragraph.id, i) for i in range(len(rows)))
-        sims.extend((rows @ query_vector).tolist())
+        keys.extend((ev.paragraph.id, i) for i in range(len(rows.vectors)))
+        sims.extend((rows.vectors @ query_vector).tolist())
     if len(sims) < 2:
         return {}
     mean = sum(sims) / len(sims)
     spread = math.sqrt(sum((s - mean) ** 2 for s in sims) / len(sims)) or 1.0
-    return {key: weight * (s - mean) / spread for key, s in zip(keys, sims, strict=True)}
+    # clipped: closeness in meaning breaks ties between sentences, it does not override shared words
+    return {
+        key: weight * max(-MEANING_CLIP, min(MEANING_CLIP, (s - mean) / spread))
+        for key, s in zip(keys, sims, strict=True)
+    }
 
 
 def plan_answer(
@@ -311,7 +316,7 @@ def _indicator_phrase(
         return ""
     phrase = question[min(a for a, _ in spans) : max(b for _, b in spans)]
     # "政府能给多少创业贷款" → 创业贷款: the asking words are not part of the indicator's name
-    parts = [part for part in re.split(r"[^，,。]{0,3}(?:多少|几)", phrase) if any(w in part for w in said)]
+    parts = [part for part in re.split(_ASKING_WORDS, phrase) if any(w in part for w in said)]
     phrase = "的".join(p.strip("的") for p in parts) if parts else phrase
     if re.search(r"[，,；;。、]", phrase):  # "技能人才，到最后总数": its head nouns, in the question's order
         phrase = "".join(t for t in heads if t in phrase) or phrase
@@ -333,6 +338,7 @@ def _sentence_candidate(s: ScoredSentence, periods: dict) -> selection.Candidate
     )
 
 
+_ASKING_WORDS = re.compile(r"(?:能|可以|可|要|打算)?(?:给|拿|领|贷|减|补|发|有|是|达到|达)?了?(?:多少|几)")
 _SITUATION = re.compile(r"^(?:我|我们|我家|本人|俺)")
 _ASKING = re.compile(r"多少|几|什么|哪|吗|呢|怎么|如何|是否|有没有|能不能|会不会")
 
@@ -508,7 +514,7 @@ def _widen_measures(chosen: list[ScoredSentence], scored: list[ScoredSentence], 
         return chosen
     if chosen[0].past:  # only the last plan's review scored high: its best forward-looking match leads
         ahead = max((s for s in scored if not s.past), key=lambda s: s.score, default=None)
-        if ahead is not None and ahead.score >= MEASURE_FLOOR * chosen[0].score:
+        if ahead is not None and ahead.coverage > 0 and ahead.score >= MEASURE_FLOOR * chosen[0].score:
             chosen = [ahead, *chosen]
     top = chosen[0]
     following = [

@@ -113,7 +113,10 @@ def _check_sentence(
             report.noise_removed += 1
         return None
     sources_all = list(by_n.values())
-    quoted = any(content.rstrip("。；;") in by_n[n].text for n in own if n in by_n)
+    # a chapter's outline quoted whole (its section titles are the content asked for) is no header echo
+    quoted = any(
+        by_n[n].kind == "outline" and content.rstrip("。；;") in by_n[n].text for n in own if n in by_n
+    )
     if not quoted and is_header_echo(
         content, [f"{c.doc_title}\n{c.section}\n{c.doc_number}\n{c.doc_date}" for c in sources_all]
     ):

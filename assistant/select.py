@@ -232,8 +232,8 @@ def head_terms(
     folded = fold(question)
 
     def end(term: str) -> int:
-        ends = [folded.rfind(fold(a)) + len(a) for a in {term} | (alternatives or {}).get(term, set())]
-        return max((e for e in ends if e >= len(term)), default=-1) if folded else 0
+        found = [(folded.rfind(fold(a)), a) for a in {term} | (alternatives or {}).get(term, set())]
+        return max((i + len(a) for i, a in found if i >= 0), default=-1) if folded else 0
 
     ends = {t: end(t) for t in heads}
     if folded and any(e >= 0 for e in ends.values()):  # the context of a follow-up names no heads

@@ -162,7 +162,10 @@ def read_slots(
     values = {name: p for name, p in words.value.items() if name not in _SCOPE}
     slots.value = next((name for name, p in values.items() if p.search(text)), "")
     per_unit = words.value.get("per_unit")
-    slots.per_unit = bool(per_unit and per_unit.search(split_context(text)[0]))
+    # an amount for one person or firm; a rate or a count "最高能达到多少" is no such thing
+    slots.per_unit = slots.value in ("amount", "figure") and bool(
+        per_unit and per_unit.search(split_context(text)[0])
+    )
     slots.near_miss = next((name for name, p in words.near_miss.items() if p.search(text)), "")
     slots.metadata = next((name for name, p in words.metadata.items() if p.search(text)), "")
     return slots

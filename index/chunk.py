@@ -58,6 +58,11 @@ class Paragraph:
             return [self.text]
         return [s for s in split_sentences(self.text) if s.strip()]
 
+    @property
+    def units_digest(self) -> str:
+        """A short fingerprint of how this unit is cut into quotable units (stored with their vectors)."""
+        return hashlib.sha256("\u241e".join(self.units).encode("utf-8")).hexdigest()[:12]
+
     def to_dict(self) -> dict:
         return asdict(self)
 

@@ -126,7 +126,7 @@ def config_fingerprint(settings: Settings) -> dict:
         "embed_backend": settings.embed.backend,
         "embed_model": settings.embed.model,
         "max_tokens": settings.index.max_tokens,
-        "sentence_vectors": 1,  # generations from before sentence vectors are rebuilt
+        "sentence_vectors": 2,  # generations from before sentence vectors (or their digests) are rebuilt
         # BM25 tokens depend on the jieba user dictionary: a changed dictionary rebuilds the index.
         "userdict": vocabulary(profile_of(settings)).fingerprint,
     }
@@ -440,13 +440,16 @@ def _embed_all(
 
 def _sentence_vectors(settings, paragraphs, summary, progress, on_progress=None) -> tuple[np.ndarray, dict]:
     """One vector per quotable unit (sentence, table row) of every paragraph, for the answerer to
-    weigh sentences by meaning as well as by shared words; rows by paragraph id: [first, count]."""
-    rows: dict[str, list[int]] = {}
+    weigh sentences by meaning as well as by shared words; rows by paragraph id: [first, count, digest
+    of the cut] (vectors of a paragraph cut otherwise since are not used)."""
+    rows: dict[str, list] = {}
     texts: list[str] = []
     for p in paragraphs:
         units = p.units
-        rows[p.id] = [len(texts), len(units)]
+        rows[p.id] = [len(texts), len(units), p.units_digest]
         texts.extend(units)
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32), rows
     vectors = _embed_all(settings, texts, summary, progress, on_progress, stage="sentences")
     return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1), rows
 

@@ -156,19 +156,30 @@ SENTENCE_VECTORS = "sentences.npy"
 SENTENCE_ROWS = "sentence_rows.json"
 
 
-def write_sentence_vectors(folder: Path, vectors: np.ndarray, rows: dict[str, list[int]]) -> None:
+@dataclass(frozen=True)
+class SentenceRows:
+    digest: str  # Paragraph.units_digest when the vectors were made
+    vectors: np.ndarray  # one row per unit
+
+
+def write_sentence_vectors(folder: Path, vectors: np.ndarray, rows: dict[str, list]) -> None:
     with (folder / SENTENCE_VECTORS).open("wb") as fh:
         np.save(fh, vectors.astype(np.float32), allow_pickle=False)
     (folder / SENTENCE_ROWS).write_text(json.dumps(rows), encoding="utf-8")
 
 
-def read_sentence_vectors(folder: Path) -> dict[str, np.ndarray] | None:
-    """Each paragraph's unit vectors (one row per sentence); None for a generation written without them."""
+def read_sentence_vectors(folder: Path) -> dict[str, SentenceRows] | None:
+    """Each paragraph's unit vectors (one row per sentence), memory-mapped; None for a generation
+    written without them."""
     if not (folder / SENTENCE_VECTORS).exists():
         return None
-    matrix = np.load(folder / SENTENCE_VECTORS, allow_pickle=False)
+    matrix = np.load(folder / SENTENCE_VECTORS, allow_pickle=False, mmap_mode="r")
     rows = json.loads((folder / SENTENCE_ROWS).read_text(encoding="utf-8"))
-    return {pid: matrix[first : first + count] for pid, (first, count) in rows.items()}
+    # a row without a digest (an early format) matches no cut: its paragraph is weighed by words alone
+    return {
+        pid: SentenceRows(str(r[2]) if len(r) > 2 else "", matrix[r[0] : r[0] + r[1]])
+        for pid, r in rows.items()
+    }
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -306,7 +317,7 @@ class IndexSnapshot:
     bm25: object
     collection: object
     term_df: dict[str, int] | None = None  # BM25 token → number of units holding it (from ingest)
-    sentence_vectors: dict[str, np.ndarray] | None = None  # paragraph id → its units' vectors
+    sentence_vectors: dict[str, SentenceRows] | None = None  # paragraph id → its units' vectors
     lease: Lease | None = None  # keeps clean-up from removing this generation while it is open
     by_id: dict[str, Paragraph] = field(init=False)
     by_section: dict[str, list[Paragraph]] = field(init=False)

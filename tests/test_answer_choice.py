@@ -13,6 +13,7 @@ from policyqa.assistant.select import value_kinds
 from policyqa.assistant.slots import load_question_words, read_slots
 from policyqa.index.chunk import Paragraph
 from policyqa.index.sparse import expand_query
+from policyqa.index.store import SentenceRows
 
 WORDS = load_question_words()
 
@@ -39,8 +40,8 @@ def test_sentence_meaning_is_standardised_over_the_retrieved_sentences_and_weigh
     evidence = [Evidence(a, 0, {}), Evidence(b, 1, {})]
     query = np.array([1.0, 0.0], dtype=np.float32)
     vectors = {
-        "a": np.array([[0.9, 0.1], [0.8, 0.2]], dtype=np.float32),
-        "b": np.array([[0.2, 0.9]], dtype=np.float32),
+        "a": SentenceRows(a.units_digest, np.array([[0.9, 0.1], [0.8, 0.2]], dtype=np.float32)),
+        "b": SentenceRows(b.units_digest, np.array([[0.2, 0.9]], dtype=np.float32)),
     }
     meaning = sentence_meaning(evidence, vectors, query, weight=0.15)
     assert set(meaning) == {("a", 0), ("a", 1), ("b", 0)}
@@ -49,15 +50,29 @@ def test_sentence_meaning_is_standardised_over_the_retrieved_sentences_and_weigh
     # no weight, no vectors, or vectors from another cut of a paragraph: shared words decide alone
     assert sentence_meaning(evidence, vectors, query, weight=0) == {}
     assert sentence_meaning(evidence, None, query, weight=0.15) == {}
-    stale = {"a": vectors["a"][:1], "b": vectors["b"]}
+    stale = {"a": SentenceRows("another-cut", vectors["a"].vectors), "b": vectors["b"]}
     assert ("a", 0) not in sentence_meaning(evidence, stale, query, weight=0.15)
+    # clipped at two standard deviations: meaning breaks ties, it does not outweigh shared words
+    many = [_paragraph(f"p{i}", f"第{i}句。") for i in range(20)]
+    rows = {p.id: SentenceRows(p.units_digest, np.array([[0.0, 1.0]], dtype=np.float32)) for p in many}
+    rows["p0"] = SentenceRows(many[0].units_digest, np.array([[1.0, 0.0]], dtype=np.float32))
+    spread = sentence_meaning([Evidence(p, i, {}) for i, p in enumerate(many)], rows, query, weight=0.15)
+    assert abs(spread[("p0", 0)] - 0.3) < 1e-6
 
 
 def test_every_unit_of_the_real_index_has_its_sentence_vectors(real_snapshot):
     vectors = real_snapshot.sentence_vectors
     assert vectors is not None
-    assert all(len(vectors[p.id]) == len(p.units) for p in real_snapshot.paragraphs)
-    assert all(abs(float(np.linalg.norm(v[0])) - 1.0) < 1e-3 for v in list(vectors.values())[:20])
+    assert all(len(vectors[p.id].vectors) == len(p.units) for p in real_snapshot.paragraphs)
+    assert all(abs(float(np.linalg.norm(r.vectors[0])) - 1.0) < 1e-3 for r in list(vectors.values())[:20])
+
+
+def test_the_dense_searchs_query_vector_weighs_the_retrieved_sentences(assistant):
+    slots = read_slots("湘潭怎么治欠薪的？", WORDS)
+    *_, hits, vector = assistant._retrieve(slots.request_text, None, slots)
+    assert vector is not None and len(vector) == 384  # llama-index filled it in: no second call
+    meaning = assistant._sentence_meaning(assistant._evidence(hits), vector)
+    assert meaning and max(meaning.values()) > 0 > min(meaning.values())
 
 
 def test_a_measures_question_in_everyday_words_quotes_what_the_plan_will_do(assistant):
@@ -97,6 +112,19 @@ def test_a_per_person_amount_is_not_answered_with_a_total(assistant, question):
     answer = assistant.ask(question)
     assert first_line(answer).startswith("所提供的政策文件未载明")
     assert "亿元" not in first_line(answer)  # the total may follow, labelled, as related information
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        ("长沙劳动保障监察举报投诉案件结案率最高能达到多少？", "96%"),
+        ("长沙城镇新增就业最多能达到多少？", "75万人"),
+    ],
+)
+def test_a_rate_or_count_asked_with_zuiduo_is_no_per_person_amount(assistant, question, figure):
+    assert not read_slots(question, WORDS).per_unit
+    answer = assistant.ask(question)
+    assert not answer.refused and figure in first_line(answer)
 
 
 def test_a_total_asked_as_a_total_is_still_answered(assistant):

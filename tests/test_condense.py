@@ -33,17 +33,26 @@ def test_a_new_topic_takes_the_old_topics_place():
     assert _rewrite("失业保险呢？", "长沙养老保险参保目标是多少？") == "长沙失业保险目标是多少"
 
 
+def test_the_asking_words_kept_for_a_new_topic_read_as_chinese():
+    assert (
+        _rewrite("失业保险呢？", "长沙最低工资标准是多少？") == "长沙失业保险标准是多少"
+    )  # not 标准是是多少
+    # a how-question keeps its verb (怎么申请), so it is still read as a procedure
+    assert "怎么申请" in _rewrite("创业担保贷款呢？", "长沙怎么申请失业保险金？")
+
+
 def test_a_new_plan_period_takes_the_old_ones_place():
     assert _rewrite("十五五呢？", "长沙高技能人才目标是多少？") == "长沙高技能人才目标是多少（“十五五”）"
     assert (
-        _rewrite("十四五呢？", "湘潭十三五期间城镇新增就业多少人？") == "湘潭十四五期间城镇新增就业多少人？"
+        _rewrite("十四五呢？", "湘潭十三五期间城镇新增就业多少人？") == "湘潭“十四五”期间城镇新增就业多少人？"
     )
+    assert "十三五" not in _rewrite("2025年呢？", "长沙十三五城镇新增就业多少人")  # a year replaces the plan
     # a plan period and nothing else of its own: asked with the last question as its context
     slot_terms = frozenset({"目标", "多少"})
     out = rewrite(
         "当时定的十四五目标呢？", [Turn("user", "湘潭十三五期间新增了多少城镇就业？")], DOCS, slot_terms
     )
-    assert out == "当时定的十四五目标（上文：湘潭十四五期间新增了多少城镇就业）"
+    assert out == "当时定的十四五目标（上文：湘潭“十四五”期间新增了多少城镇就业）"
 
 
 def test_standalone_question_is_left_alone():

@@ -79,6 +79,26 @@ def test_echoed_source_headers_are_not_claims():
     assert len(report.removed_sentences) == 2
 
 
+def test_a_quoted_chapter_outline_is_content_but_section_titles_elsewhere_are_echoes():
+    outline_text = "第九章 强化规划实施保障：第一节 加强组织领导；第二节 加大资金投入"
+    outline = Citation(1, "o", "cs", TITLE, "", "", "第九章 强化规划实施保障", outline_text, kind="outline")
+    child = Citation(
+        2,
+        "c",
+        "cs",
+        TITLE,
+        "",
+        "",
+        "第九章 强化规划实施保障 > 第一节 加强组织领导",
+        "各级党委、政府要加强统筹协调。",
+    )
+    text, report = ground(f"{outline_text}[1]\n各级党委、政府要加强统筹协调。[2]", [outline, child])
+    assert outline_text in text and not report.removed_sentences
+    # section titles cited to a paragraph (no outline) merely echo its headers
+    text, report = ground("第九章 强化规划实施保障 第一节 加强组织领导[2]", [outline, child])
+    assert report.no_content and "第一节" not in text
+
+
 def test_a_source_line_frame_alone_is_no_answer_but_stays_beside_a_claim():
     citations = [_citation(1, WAGE)]
     _, report = ground(f"据《{TITLE}》第一章：", citations)

@@ -263,6 +263,24 @@ def test_duplicate_with_a_sidecar_wins_in_a_fresh_index(mini_corpus, isolated_da
 # -- open time ---------------------------------------------------------------------------------------
 
 
+def test_a_generation_written_before_sentence_vectors_still_opens_and_answers(mini_corpus, isolated_data_dir):
+    import json
+
+    from policyqa.assistant.pipeline import PolicyAssistant
+
+    settings = make_settings(isolated_data_dir, mini_corpus)
+    folder = index_root(settings) / ingest(settings, progress=False).generation
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    for name in ("sentences.npy", "sentence_rows.json"):  # what an older ingest wrote
+        (folder / name).unlink()
+        del manifest["files"][name]
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    snapshot = open_index(settings)
+    assert snapshot.sentence_vectors is None
+    answer = PolicyAssistant(settings, snapshot).ask("测试市每年安排多少就业补助资金？")
+    assert "2000万元" in answer.text and not answer.refused
+
+
 def test_manifest_lists_every_file_with_size_and_hash(mini_corpus, isolated_data_dir):
     settings = make_settings(isolated_data_dir, mini_corpus)
     generation = ingest(settings, progress=False).generation
@@ -281,7 +299,11 @@ def test_manifest_lists_every_file_with_size_and_hash(mini_corpus, isolated_data
         "sentence_rows.json",
     }
     # one vector per quotable unit of every paragraph, in order
-    assert all(len(snapshot.sentence_vectors[p.id]) == len(p.units) for p in snapshot.paragraphs)
+    assert all(
+        len(snapshot.sentence_vectors[p.id].vectors) == len(p.units)
+        and snapshot.sentence_vectors[p.id].digest == p.units_digest
+        for p in snapshot.paragraphs
+    )
     folder = index_root(settings) / generation
     assert all(files[n]["size"] == (folder / n).stat().st_size for n in files)
     assert all(len(files[n]["sha256"]) == 64 for n in files)
