@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from policyqa.assistant.query import analyse, place_aliases
-from policyqa.assistant.slots import CONTEXT_OPEN, plan_names_in
+from policyqa.assistant.slots import CONTEXT_OPEN, PLAN_NAME, plan_names_in
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,6 @@ _ASKING_HEAD = re.compile(
 )
 _FIGURE_END = re.compile(r"(是多少|有多少|多少|达到多少|要达到多少)$")
 _PRONOUN = re.compile(r"它|其|这个|这项|该项|该|那个|这些|那些|上述|前面|这方面|此项|这一|他们")
-_PLAN_NAME = re.compile(r"[“\"]?十[一二三四五六七八九]五[”\"]?")
 _NE_END = re.compile(r"呢[？?。\s]*$")
 _TRAILING = re.compile(r"[呢吗呀啊？?。！!\s]+$")
 _CONTENT = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
@@ -119,7 +118,7 @@ def _strip_context_words(question: str, info) -> str:
             core = core.replace(alias, "")
     for year in info.years:
         core = core.replace(f"到{year}年", "").replace(f"{year}年", "").replace(year, "")
-    core = re.sub(rf"(?:{_PLAN_NAME.pattern})(?:时期|期间)?", "", core)  # a period, like a year
+    core = re.sub(rf"(?:{PLAN_NAME.pattern})(?:时期|期间)?", "", core)  # a period, like a year
     return "".join(_CONTENT.findall(core))
 
 
@@ -166,9 +165,9 @@ def _merge(question: str, context: str, documents: dict, slot_terms: frozenset[s
         for old in prev.years:
             merged = re.sub(rf"到?{old}年?[底末]?", "", merged)
     if cur.years and not plans:  # a year asked: the old question's plan period goes
-        merged = _PLAN_NAME.sub("", merged)
+        merged = PLAN_NAME.sub("", merged)
     if len(plans) == 1:  # "十五五呢？": the new plan period takes the old one's place, like a year
-        old = _PLAN_NAME.search(merged)
+        old = PLAN_NAME.search(merged)
         if old:
             merged = merged[: old.start()] + f"“{plans[0]}”" + merged[old.end() :]
         else:

@@ -18,7 +18,7 @@ from policyqa.assistant import select as selection
 from policyqa.assistant.prompts import render
 from policyqa.assistant.query import QueryInfo, place_aliases
 from policyqa.assistant.reply import ReplyWording, reply_wording
-from policyqa.assistant.slots import QuestionWords, Slots, split_context
+from policyqa.assistant.slots import PLAN_NAME, QuestionWords, Slots, split_context
 from policyqa.core.text import CITATION_MARK, fold, protect_brackets
 from policyqa.index.chunk import Paragraph
 from policyqa.index.metadata import kind_info
@@ -62,7 +62,6 @@ _QUESTION_WORDS = set(
     ]
 )
 _DIGIT = re.compile(r"\d")
-_PLAN_NAME = re.compile(r"十[一二三四五六七八九]五")  # 十三五, 十四五: plan periods, not spans
 # the asker's age or a span (四十多岁, 三个月), never a topic
 _NUMBER_WORD = re.compile(
     r"[一二三四五六七八九十两几多半]+[岁个月年天周]*|[一二三四五六七八九十两几多半]*[岁个月天周]+"
@@ -115,7 +114,7 @@ class TermWeights:
                 continue
             if len(token) == 1 and not token.isdigit():
                 continue
-            if _NUMBER_WORD.fullmatch(token) and not _PLAN_NAME.fullmatch(token):  # 四十多岁, 三个月
+            if _NUMBER_WORD.fullmatch(token) and not PLAN_NAME.fullmatch(token):  # 四十多岁, 三个月
                 continue
             terms[token] = self.idf(token)
         # jieba's search mode also yields the parts of a compound (最低工资标准 → 最低, 工资, 标准); those
@@ -124,11 +123,6 @@ class TermWeights:
             if any(token != other and token in other for other in terms):
                 terms[token] *= 0.3
         return terms
-
-
-def coverage(text: str, terms: dict[str, float], alternatives: dict[str, set[str]] | None = None) -> float:
-    """Weighted share of the question's terms in the text (0..1): the one measure, kept in select."""
-    return selection.coverage(text, terms, alternatives)
 
 
 @dataclass
@@ -164,8 +158,9 @@ class ExtractivePlan:
     not_stated: list[str] = field(default_factory=list)  # compared places whose documents lack the figure
 
 
-def units_of(p: Paragraph) -> list[str]:
-    return p.units
+def _has_figure(sentence: str) -> bool:
+    """A digit beyond the sentence's own list number ("3.…")."""
+    return bool(_DIGIT.search(_LEADING_ORDINAL.sub("", sentence)))
 
 
 def score_sentences(
@@ -183,12 +178,12 @@ def score_sentences(
     meaning = meaning or {}
     scored = []
     for ev in evidence:
-        path_cov = coverage(ev.paragraph.section, terms, alternatives)
-        for i, sentence in enumerate(units_of(ev.paragraph)):
-            cov = coverage(sentence, terms, alternatives)
+        path_cov = selection.coverage(ev.paragraph.section, terms, alternatives)
+        for i, sentence in enumerate(ev.paragraph.units):
+            cov = selection.coverage(sentence, terms, alternatives)
             combined = max(cov, 0.75 * cov + 0.25 * path_cov)
             score = combined + 0.2 / (1 + ev.rank) + meaning.get((ev.paragraph.id, i), 0.0)
-            if info.numeric and _DIGIT.search(_LEADING_ORDINAL.sub("", sentence)):
+            if info.numeric and _has_figure(sentence):
                 score += 0.15
             if info.years and not any(y in sentence or y in ev.paragraph.section for y in info.years):
                 score -= 0.3
@@ -439,7 +434,7 @@ def _per_document_leads(cands, slots, periods, evidence) -> tuple[list[tuple[str
 
 def _quote_first(plan: ExtractivePlan, lead) -> None:
     """The lead's own sentence is quoted first among the supporting sentences."""
-    units = units_of(lead.evidence.paragraph)
+    units = lead.evidence.paragraph.units
     index = next((i for i, u in enumerate(units) if lead.sentence in u or u in lead.sentence), 0)
     plan.sentences = [s for s in plan.sentences if not (s.evidence is lead.evidence and s.index == index)]
     text = units[index] if units else lead.sentence
@@ -498,7 +493,7 @@ def _plan_sentences(
     if info.compare:
         chosen = _cover_each_document(chosen, ranked, evidence)
     if info.numeric and not info.listing:  # a figure question: a sentence with a figure comes first
-        chosen = sorted(chosen, key=lambda s: not _DIGIT.search(_LEADING_ORDINAL.sub("", s.text)))
+        chosen = sorted(chosen, key=lambda s: not _has_figure(s.text))
     if measures:
         chosen = _widen_measures(chosen, scored, limit)
     plan.sentences = chosen
@@ -535,7 +530,7 @@ def _section_overview(named: list[Evidence]) -> list[ScoredSentence]:
     outlined = any(ev.paragraph.kind == "outline" for ev in named) and len(named) > 2
     per_unit = 1 if outlined else 2 if len(named) > 1 else 3
     for ev in named:
-        for i, sentence in enumerate(units_of(ev.paragraph)[:per_unit]):
+        for i, sentence in enumerate(ev.paragraph.units[:per_unit]):
             chosen.append(ScoredSentence(ev, i, sentence, 1.0, 1.0))
         if len(chosen) >= MAX_SENTENCES_LISTING:
             break

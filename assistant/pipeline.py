@@ -476,7 +476,7 @@ class PolicyAssistant:
 
     @staticmethod
     def _present_coverage(plan, terms: dict[str, float], absent: list[str]) -> float:
-        from policyqa.assistant.extractive import coverage
+        from policyqa.assistant.select import coverage
 
         present = {t: w for t, w in terms.items() if t not in absent}
         return max((coverage(s.text, present) for s in plan.sentences), default=0.0) if present else 0.0

@@ -19,7 +19,7 @@ from pathlib import Path
 from policyqa.assistant.places import Place, find_places
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=年|\b|$|[^\d])")
-_PLAN_NAME = re.compile(r"“?十([一二三四五六七八九])五”?")
+PLAN_NAME = re.compile(r"“?十([一二三四五六七八九])五”?")  # 十四五 (with its quotes)
 _CN = "一二三四五六七八九"
 
 
@@ -73,12 +73,12 @@ def load_question_words(profile_folder: Path | None = None) -> QuestionWords:
 
 def plan_names_in(text: str) -> set[str]:
     """The five-year plans a text names: {"十三五", "十四五"}."""
-    return {f"十{m.group(1)}五" for m in _PLAN_NAME.finditer(text)}
+    return {f"十{m.group(1)}五" for m in PLAN_NAME.finditer(text)}
 
 
 def plan_years(name: str) -> tuple[int, int] | None:
     """十三五 → (2016, 2020); 十四五 → (2021, 2025)."""
-    m = _PLAN_NAME.search(name)
+    m = PLAN_NAME.search(name)
     if not m:
         return None
     start = 2006 + 5 * _CN.index(m.group(1))  # 十一五 = 2006–2010 (the plans since have run back to back)
@@ -147,9 +147,9 @@ def read_slots(
     text = strip_request(question, words)
     slots = Slots(request_text=text)
     slots.places = find_places(text, words.place_aliases, words.generic_places, near)
-    slots.plan_names = [f"十{m.group(1)}五" for m in _PLAN_NAME.finditer(text)]  # in order, repeats kept
+    slots.plan_names = [f"十{m.group(1)}五" for m in PLAN_NAME.finditer(text)]  # in order, repeats kept
     # a rewritten follow-up's own plan decides over its context's ("十四五目标（上文：十三五…）")
-    own = [f"十{m.group(1)}五" for m in _PLAN_NAME.finditer(split_context(text)[0])]
+    own = [f"十{m.group(1)}五" for m in PLAN_NAME.finditer(split_context(text)[0])]
     slots.asked_plans = own or slots.plan_names
     slots.years = [int(y) for y in _YEAR.findall(text)]
     for name, offset in (("this_year", 0), ("next_year", 1), ("last_year", -1)):

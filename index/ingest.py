@@ -463,6 +463,7 @@ def _write_generation(
     folder.mkdir(parents=True)
     leases.create_lease_file(folder)
     try:
+        store.write_sentence_vectors(folder, *sentences)  # before the manifest lists the folder's files
         _write_files(
             settings,
             generation,
@@ -470,7 +471,6 @@ def _write_generation(
             paragraphs,
             sections,
             vectors,
-            sentences,
             doc_entries,
             fingerprint,
             summary,
@@ -484,17 +484,7 @@ def _write_generation(
 
 
 def _write_files(
-    settings,
-    generation,
-    folder,
-    paragraphs,
-    sections,
-    vectors,
-    sentences,
-    doc_entries,
-    fingerprint,
-    summary,
-    progress,
+    settings, generation, folder, paragraphs, sections, vectors, doc_entries, fingerprint, summary, progress
 ):
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -506,7 +496,6 @@ def _write_files(
     # Document frequencies for the answerer's term weights, so opening the index needs no re-tokenizing.
     term_df = Counter(t for tokens in token_lists for t in set(tokens))
     (folder / "term_df.json").write_text(json.dumps(term_df, ensure_ascii=False), encoding="utf-8")
-    store.write_sentence_vectors(folder, *sentences)
     collection = store.create_collection(store.chroma_client(settings), generation)
     vector_store = ChromaVectorStore(chroma_collection=collection)
     nodes = [
