@@ -18,7 +18,7 @@ EVAL_DIR = Path(__file__).resolve().parent
 DEFAULT_SET = EVAL_DIR / "questions.jsonl"
 HOTLINE_SET = EVAL_DIR / "hotline.jsonl"  # written blind from citizens' and staff situations
 DEFAULT_SETS = (DEFAULT_SET, HOTLINE_SET)
-TYPES = ("numeric", "table", "measure", "section", "compare", "followup", "reply", "unanswerable")
+TYPES = ("numeric", "table", "measure", "section", "metadata", "compare", "followup", "reply", "unanswerable")
 REQUIRED = ("id", "type", "split", "question", "answerable", "gold", "facts")
 
 
