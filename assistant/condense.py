@@ -17,7 +17,9 @@ from policyqa.assistant.slots import CONTEXT_OPEN, PLAN_NAME, plan_names_in
 
 log = logging.getLogger(__name__)
 
-_FOLLOW_UP_START = re.compile(r"^(那么?|那个|还有|另外|再|而|那要是|如果是|换成|同样|相比之下|对于|至于)")
+_FOLLOW_UP_START = re.compile(
+    r"^(那么?|那个|还有|另外|再|而|那要是|如果是|换成|同样|相比之下|对于|至于|具体|详细|比如|例如)"
+)
 # Starters that only make a follow-up when what follows has no topic of its own: "对于退休人员呢？"
 # leans on the last question, "再请问湘潭…农村劳动力转移就业有多少人？" does not.
 _WEAK_START = re.compile(r"^(还有|另外|再|而|对于|至于)")

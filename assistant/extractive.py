@@ -62,6 +62,7 @@ _QUESTION_WORDS = set(
     ]
 )
 _DIGIT = re.compile(r"\d")
+_A_NOT_A = re.compile(r"(\w)[不没]\1")
 # the asker's age or a span (四十多岁, 三个月), never a topic
 _NUMBER_WORD = re.compile(
     r"[一二三四五六七八九十两几多半]+[岁个月年天周]*|[一二三四五六七八九十两几多半]*[岁个月天周]+"
@@ -71,6 +72,7 @@ _LEADING_ORDINAL = re.compile(r"^\d{1,2}[.．、]\s*")
 MAX_SENTENCES = 3
 MAX_SENTENCES_LISTING = 6
 MAX_PARAGRAPHS = 3
+MAX_SECTION_UNITS = 8  # a named section's units, one opening sentence each
 WIDEN_SENTENCES = 3  # a measures answer also quotes this many sentences after its best match
 MEASURE_FLOOR = 0.25
 MEANING_CLIP = 2.0  # standard deviations  # …whose best forward-looking sentence leads if it scores this share of the best
@@ -107,8 +109,9 @@ class TermWeights:
         # the question at the place names first.
         for alias in sorted((a for r in places for a in place_aliases(r)), key=len, reverse=True):
             query = query.replace(alias, f" {alias} ")
+        query = _A_NOT_A.sub(" ", query)  # 能不能, 管不管, 给没给: the asking form, not the topic
         terms: dict[str, float] = {}
-        for token in tokenize(query):
+        for token in (self._known_part(t) for t in tokenize(query)):
             kept = any(token in term for term in keep)
             if not kept and (token in skip or any(len(token) > 1 and token in alias for alias in skip)):
                 continue
@@ -123,6 +126,17 @@ class TermWeights:
             if any(token != other and token in other for other in terms):
                 terms[token] *= 0.3
         return terms
+
+    def _known_part(self, token: str) -> str:
+        """A token the documents never use that ends or starts with a word they do (三个月工资 cut as
+        三个 / 月工资): that word."""
+        if len(token) < 3 or self.df.get(token, 0):
+            return token
+        for size in range(len(token) - 1, 1, -1):
+            for part in (token[-size:], token[:size]):
+                if self.df.get(part, 0):
+                    return part
+        return token
 
 
 @dataclass
@@ -242,7 +256,9 @@ def plan_answer(
     if not evidence or slots is None or words is None:
         return plan
     periods = periods or {}
-    plan.indicator = _indicator_phrase(terms, _first_part(info.text), slots, words, alternatives)
+    plan.indicator = _indicator_phrase(
+        terms, _first_part(info.text), slots, words, alternatives
+    ) or _indicator_phrase(terms, split_context(info.text)[1], slots, words, alternatives)  # 当初定的目标呢
     first = _first_part(info.text)  # its head nouns, in its order
     topic = _topic_terms(terms, df)
     if _situation_of(info.text):  # "我刚下岗，…新增多少工作岗位": the asker's situation names no indicator
@@ -257,11 +273,19 @@ def plan_answer(
         (slots.figure or (info.numeric and not slots.value)) and not info.listing and not slots.metadata
     )
     if info.compare and wants_figure:
-        plan.leads, missing = _per_document_leads(cands, slots, periods, evidence)
-        if plan.leads:  # "哪个目标更高", one of them sets none: said first, before the other's figure
-            asked = f"{plan.indicator}的{'目标' if slots.period == 'target' else ''}数值"
+        leads, missing = _per_document_leads(cands, slots, periods, evidence)
+        asked = f"{plan.indicator}的{'目标' if slots.period == 'target' else ''}数值"
+        if leads and missing and info.verdict:  # "哪个目标更高", one sets none: no verdict can be given
+            plan.selection = selection.Selection(
+                related=leads, mismatch="compare", not_stated=f"{'、'.join(missing)}{asked}，无法比较"
+            )
+            return plan
+        plan.leads = [(selection.lead_text(c, periods), c.evidence) for c in leads]
+        if plan.leads:  # "分别是多少", one of them gives none: said first, before the other's figure
             plan.not_stated = [f"经查询，所提供的文件未载明{region}{asked}。" for region in missing]
-        return plan
+        if plan.leads or not info.verdict:
+            return plan
+        # a verdict asked and no document gives the figure: judged as one question (which slot fails)
     plan.selection = selection.select(cands, slots, periods)
     says_when = any(_DATE.search(s.text) for s in plan.sentences)
     if slots.value == "date" and not slots.metadata and plan.sentences and not says_when:
@@ -416,18 +440,18 @@ def _is_verb(tags: list[str]) -> bool:
     return bool(tags) and tags[-1].startswith("v") and tags[-1] != "vn"
 
 
-def _per_document_leads(cands, slots, periods, evidence) -> tuple[list[tuple[str, Evidence]], list[str]]:
-    """Each compared document's figure for the asked slots, and the regions of asked places whose
-    documents give none."""
+def _per_document_leads(cands, slots, periods, evidence) -> tuple[list, list[str]]:
+    """Each compared document's figure for the asked slots (its candidate), and the regions of asked
+    places whose documents give none."""
     leads, missing = [], []
     asked = {p.name for p in slots.places}
     for doc_id in dict.fromkeys(ev.paragraph.doc_id for ev in evidence):
         chosen = selection.select([c for c in cands if c.evidence.paragraph.doc_id == doc_id], slots, periods)
         if chosen.lead is not None:
-            leads.append((selection.lead_text(chosen.lead, periods), chosen.lead.evidence))
+            leads.append(chosen.lead)
         elif chosen.mismatch and chosen.mismatch != "topic":  # a verdict (period, value), not "none found"
             region = next((ev.doc.get("region", "") for ev in evidence if ev.paragraph.doc_id == doc_id), "")
-            if region and region in asked:
+            if region and (region in asked or not asked):  # 两个市…一样吗: every compared place is asked
                 missing.append(region)
     return leads, missing
 
@@ -528,13 +552,15 @@ def _section_overview(named: list[Evidence]) -> list[ScoredSentence]:
     each after an outline: the outline is the summary line, each section's opening an item)."""
     chosen: list[ScoredSentence] = []
     outlined = any(ev.paragraph.kind == "outline" for ev in named) and len(named) > 2
-    per_unit = 1 if outlined else 2 if len(named) > 1 else 3
+    # many units (six 基本原则, each "——坚持…。"): each one's opening sentence, all of them
+    per_unit = 1 if outlined or len(named) > 3 else 2 if len(named) > 1 else 3
+    limit = MAX_SECTION_UNITS if per_unit == 1 else MAX_SENTENCES_LISTING
     for ev in named:
         for i, sentence in enumerate(ev.paragraph.units[:per_unit]):
             chosen.append(ScoredSentence(ev, i, sentence, 1.0, 1.0))
-        if len(chosen) >= MAX_SENTENCES_LISTING:
+        if len(chosen) >= limit:
             break
-    return chosen[:MAX_SENTENCES_LISTING]
+    return chosen[:limit]
 
 
 def _cover_each_document(chosen, ranked, evidence):

@@ -20,6 +20,7 @@ from policyqa.assistant import docinfo
 from policyqa.assistant.answer import REFUSAL, Answer, Citation, GroundingReport, RetrievedParagraph
 from policyqa.assistant.condense import Turn, condense_with_llm, normalise_history, rewrite
 from policyqa.assistant.extractive import (
+    MAX_SECTION_UNITS,
     Evidence,
     TermWeights,
     plan_answer,
@@ -320,7 +321,10 @@ class PolicyAssistant:
         return sentence_meaning(evidence, self.snapshot.sentence_vectors, query_vector, weight)
 
     def _evidence(self, hits, k: int | None = None) -> list[Evidence]:
-        """The top-k hits as answerable evidence (paragraph, rank, document metadata, named or not)."""
+        """The top-k hits as answerable evidence (paragraph, rank, document metadata, named or not);
+        the units of a section the question named count as one, so all of them are there."""
+        k = k or self.settings.retrieval.top_k
+        named = sum(1 for h in hits if "section" in h.node.metadata.get("sources", []))
         return [
             Evidence(
                 self.snapshot.by_id[h.node.node_id],
@@ -328,7 +332,7 @@ class PolicyAssistant:
                 self.snapshot.documents[h.node.metadata["doc_id"]]["meta"],
                 named="section" in h.node.metadata.get("sources", []),
             )
-            for rank, h in enumerate(hits[: k or self.settings.retrieval.top_k])
+            for rank, h in enumerate(hits[: max(k, min(named, MAX_SECTION_UNITS))])
         ]
 
     def _retrieved(self, hits) -> list[RetrievedParagraph]:
@@ -513,8 +517,9 @@ class PolicyAssistant:
         if reason.is_not_stated and features is not None and slots is not None:
             asked = self._asked(slots, features)
             asked["indicator"] = plan.indicator if plan is not None else ""
-            phrase = not_stated_phrase(reason, features, asked)
-            related = plan.selection.related if plan is not None and plan.selection else []
+            chosen = plan.selection if plan is not None and plan.selection else None
+            phrase = (chosen.not_stated if chosen else "") or not_stated_phrase(reason, features, asked)
+            related = chosen.related if chosen else []
             if reason is Reason.FOREIGN_PLACE:
                 related = []  # another city's figures are no answer for this place
             rendered = render_not_stated(phrase, related, self.periods, mode, self.reply_wording)
@@ -565,7 +570,7 @@ class PolicyAssistant:
         place = "、".join(p.name for p in slots.sub_places) or "、".join(p.name for p in slots.places)
         period_text = ""
         if slots.period == "target":
-            names = {p.name for p in self.periods.values() if p.name}
+            names = set(slots.asked_plans) or {p.name for p in self.periods.values() if p.name}
             period_text = f"“{'、'.join(sorted(names))}”时期的目标数值" if names else "规划目标数值"
         elif slots.period == "past":
             period_text = "已完成的数值"

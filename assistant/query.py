@@ -13,15 +13,6 @@ from policyqa.index.headings import CN_NUM
 from policyqa.index.sparse import Vocabulary, vocabulary
 
 _YEAR = re.compile(r"(?<!\d)(19|20)\d{2}(?=年|\b|$)")
-_NUMERIC_INTENT = re.compile(
-    r"多少|几[个项家所名万次年条]|比例|占比|标准是|标准为|目标|指标|数值|数量|人数|金额|规模|多大|多高|多长|"
-    r"几成|百分之|率是|达到|提高到|增加到|多少钱|几元|%|％"
-)
-_LIST_INTENT = re.compile(r"哪些|哪几|有什么|什么措施|怎么做|如何|举措|措施|任务|内容|包括")
-_COMPARE_INTENT = re.compile(r"分别|对比|比较|相比|两地|两市|各自|都有|有何不同|区别|差异|和.{1,6}一样")
-_STRUCTURE_INTENT = re.compile(
-    r"几章|哪几章|多少章|几个部分|哪几个部分|章节|目录|结构|框架|分几|哪几块|几大块"
-)
 _SECTION_REF = re.compile(rf"(第[{CN_NUM}\d]+[章节部分]|专栏\s*\d+|[{CN_NUM}]+、|[（(][{CN_NUM}]+[）)])")
 _CN_DIGITS = "零一二三四五六七八九"
 
@@ -36,7 +27,9 @@ class QueryInfo:
     numeric: bool = False
     listing: bool = False
     compare: bool = False
+    verdict: bool = False  # asks which of the compared is higher, or whether they are the same
     structure: bool = False  # asks how a document is organised (几章, 目录…)
+    section_cue: bool = False  # points at a part of a document (那一章, 怎么写的…)
     foreign_places: list[str] = field(default_factory=list)  # places named that no document covers
     synonym_variants: set[str] = field(default_factory=set)
     related: dict[str, set[str]] = field(default_factory=dict)  # a term asked → its other names (profile)
@@ -72,10 +65,13 @@ def analyse(question: str, documents: dict[str, dict], vocab: Vocabulary | None 
                 break
     info.years = [m.group(0) for m in _YEAR.finditer(question)]
     info.section_refs = [normalise_section_ref(m.group(0)) for m in _SECTION_REF.finditer(question)]
-    info.numeric = bool(_NUMERIC_INTENT.search(question))
-    info.listing = bool(_LIST_INTENT.search(question))
-    info.compare = bool(_COMPARE_INTENT.search(question)) or len(info.places) > 1
-    info.structure = bool(_STRUCTURE_INTENT.search(question))
+    intent = vocab.profile.intent_pattern  # the profile's intents.toml word lists
+    info.numeric = bool(intent("numeric").search(question))
+    info.listing = bool(intent("listing").search(question))
+    info.verdict = bool(intent("verdict").search(question))
+    info.compare = bool(intent("compare").search(question)) or len(info.places) > 1 or info.verdict
+    info.structure = bool(intent("structure").search(question))
+    info.section_cue = bool(intent("section").search(question))
     known = {
         alias
         for entry in documents.values()

@@ -76,8 +76,8 @@ def decide(f: RefusalFeatures, t: Thresholds) -> Reason:
     weak = coverage < t.min_coverage and f.dense_top < t.min_dense
     if weak:
         return Reason.WEAK_MATCH
-    if f.figure_question and f.slot_mismatch:
-        return Reason.SLOT_MISMATCH
+    if f.slot_mismatch and (f.figure_question or f.slot_mismatch == "compare"):
+        return Reason.SLOT_MISMATCH  # a comparison's verdict needs every side's figure, however it asks
     return Reason.NONE
 
 

@@ -206,6 +206,7 @@ _MARKER = re.compile(
     r"^(第[^章节部分]{1,4}[章节部分]|专栏\s*\d+|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[.．、])\s*"
 )
 MIN_TITLE_CHARS = 4
+_TITLE_JOIN = re.compile(r"[和与及、，,]")
 MAX_INJECTED = 12
 MAX_CHILDREN = 5  # sections of a named chapter whose opening unit a measures question also gets
 MAX_TITLE_MATCHES = 2
@@ -234,8 +235,12 @@ def _named_sections(records, info: QueryInfo) -> list:
     by_title = []
     for r in records:
         core = _title_core(r.title)
-        if len(core) >= MIN_TITLE_CHARS and core in folded_question:
-            by_title.append((len(core), r))
+        # a title or one of its joined parts (指导思想和主要目标 → 主要目标) said in the question
+        parts = _TITLE_JOIN.split(core) if info.section_cue else []  # only "…那一章写了什么"
+        said = [part for part in {core, *parts} if len(part) >= MIN_TITLE_CHARS]
+        said = [part for part in said if part in folded_question]
+        if said:  # a whole title said outranks a part of a longer one
+            by_title.append((max(map(len, said)) + (100 if core in said else 0), r))
     by_title.sort(key=lambda pair: -pair[0])
     return [r for _, r in by_title[:MAX_TITLE_MATCHES]]
 

@@ -22,7 +22,7 @@ from policyqa.core.text import fold, split_sentences
 
 _CLAUSE = re.compile(r"[^，,；;。：:]+[，,；;。：:]?")
 _FIGURE = re.compile(
-    r"(?<![\d.])[<>≤≥＜＞]?\[?\d+(?:\.\d+)?\]?\s*(?:%|％|‰|余?万元?|余?亿元?|元|人|家|个|名|所|张|次|场|岁|倍|项|户|条|天|个月|小时|分钟|届|批|期|轮|座|支|类|部|门|台|套|级|位|例|件)"
+    r"(?<![\d.])[<>≤≥＜＞]?\[?\d+(?:\.\d+)?\]?\s*(?:%|％|‰|[余多]?万元?|[余多]?亿元?|多?元|人|家|个|名|所|张|次|场|岁|倍|项|户|条|天|个月|小时|分钟|届|批|期|轮|座|支|类|部|门|台|套|级|位|例|件)"
     r"|[一二三四五六七八九十百]+分之[一二三四五六七八九十百]+|[一二三四五六七八九]成(?!为|立|果|效|本|功|熟|员)|翻一番"
 )
 _TITLE_YEARS = re.compile(r"(20\d{2})\s*[—\-–－~至到]\s*(20\d{2})")
@@ -454,8 +454,8 @@ class Selection:
     lead: Candidate | None = None
     focus: tuple[str, str] | None = None  # the asked item of a 分别 list and its figure
     related: list[Candidate] = field(default_factory=list)  # nearest figures, for a 未载明 answer
-    not_stated: str = ""  # what the documents do not state ("" when the lead answers)
-    mismatch: str = ""  # which slot failed: period | place | value | topic | near_miss | year
+    not_stated: str = ""  # what the documents do not state, when the slot's own wording won't say it
+    mismatch: str = ""  # which slot failed: period | place | value | topic | near_miss | year | compare
 
 
 def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) -> Selection:
@@ -499,7 +499,7 @@ def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) 
             return Selection(related=related)
         # A county or a year was asked and none of the near figures names it: not stated either way.
         if slots.sub_places and not any(c.matches_places(slots) for c in near):
-            return Selection(related=near[:2], mismatch="place")
+            return Selection(related=_of_period_first(near, slots, periods)[:2], mismatch="place")
         if slots.period == "year" and not any(
             c.matches_period(slots, periods.get(c.evidence.paragraph.doc_id, DocPeriod())) for c in near
         ):
@@ -507,11 +507,19 @@ def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) 
         return Selection(related=near[:2], mismatch="topic")
     c = on_topic[0]
     period = periods.get(c.evidence.paragraph.doc_id, DocPeriod())
-    if not c.matches_places(slots):
-        return Selection(related=on_topic[:2], mismatch="place")
+    if not c.matches_places(slots):  # the city's figure for the asked period is the nearest
+        return Selection(related=_of_period_first(on_topic, slots, periods)[:2], mismatch="place")
     if not c.matches_period(slots, period):
         return Selection(related=on_topic[:2], mismatch="period")
     return Selection(related=on_topic[:2], mismatch="value")
+
+
+def _of_period_first(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) -> list[Candidate]:
+    """Candidates of the asked period first (stable otherwise)."""
+    return sorted(
+        cands,
+        key=lambda c: not c.matches_period(slots, periods.get(c.evidence.paragraph.doc_id, DocPeriod())),
+    )
 
 
 def lead_text(

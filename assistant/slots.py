@@ -160,7 +160,15 @@ def read_slots(
             slots.years.append(today.year + offset)
     slots.period = _period(text, slots, words)
     values = {name: p for name, p in words.value.items() if name not in _SCOPE}
-    slots.value = next((name for name, p in values.items() if p.search(text)), "")
+    # a rewritten follow-up's own words decide the kind asked ("那规划里怎么调（上文：…是多少）")
+    own_text, context = split_context(text)
+    slots.value = next((name for name, p in values.items() if p.search(own_text)), "") or next(
+        (name for name, p in values.items() if context and p.search(context)), ""
+    )
+    figure, listing = words.value.get("figure"), words.value.get("listing")
+    noun_only = slots.value in ("amount", "rate", "count") and figure and not figure.search(own_text)
+    if noun_only and listing and listing.search(own_text):
+        slots.value = "listing"  # only a noun names the kind (持卡人数…有啥目标): it asks what, not how much
     per_unit = words.value.get("per_unit")
     # an amount for one person or firm; a rate or a count "最高能达到多少" is no such thing
     slots.per_unit = slots.value in ("amount", "figure") and bool(
@@ -181,6 +189,14 @@ def split_context(text: str) -> tuple[str, str]:
     return asked or text, context.removesuffix("）")
 
 
+def _asking_clause(text: str, words: QuestionWords) -> str:
+    """The one clause of a question that asks for a figure ("" when none or several do)."""
+    figure = words.value.get("figure")
+    clauses = [c for c in re.split(r"[，,；;。？?！!]", text) if c.strip()]
+    asking = [c for c in clauses if figure and figure.search(c)]
+    return asking[0] if len(asking) == 1 else ""
+
+
 def _period(text: str, slots: Slots, words: QuestionWords) -> str:
     """The asked period; in a rewritten follow-up ("当初定的目标是多少（上文：…完成了多少）") the
     words of the new question decide before those of the context."""
@@ -193,7 +209,11 @@ def _period(text: str, slots: Slots, words: QuestionWords) -> str:
         return "year"
     past = "past" in words.period and words.period["past"].search(text)
     target = "target" in words.period and words.period["target"].search(text)
-    if past and target:  # "这几年打算新增多少": the intent word decides, whichever comes later
+    if past and target:
+        asking = _asking_clause(text, words)
+        if asking and asking != text:  # "当初定的目标是多少，超额完成了没有": the clause that asks the figure
+            return _period(asking, Slots(years=slots.years, plan_names=slots.plan_names), words)
+        # "这几年打算新增多少": the intent word decides, whichever comes later
         return "target" if target.start() > past.start() else "past"
     if past:
         return "past"

@@ -7,7 +7,8 @@ by path in ``Settings.profile``) holding plain-text data a non-programmer can ex
 - ``userdict.txt``: the jieba user dictionary (terms kept whole by the tokenizer);
 - ``thesaurus.txt``: everyday words → the official term the documents use;
 - ``question_words.txt``: words that ask rather than say what is asked about;
-- ``intents.toml``: word lists that mark numeric, listing, comparison and structure questions;
+- ``intents.toml``: word lists that mark numeric, listing, comparison (and verdict: 哪个更高, 一样吗)
+  and structure questions, and words that point at a part of a document (section);
 - ``generic_places.txt``: words tagged as places that name no particular place (全省, 城区…);
 - ``places.toml``: the cities of a province, so a provincial document applies to questions naming them;
 - ``thresholds.toml``: refusal thresholds per embedding model, written by ``evals.calibrate --write``.
@@ -26,7 +27,7 @@ from pathlib import Path
 # profiles/ beside core/: the repo folder in a checkout, the data package policyqa/profiles when installed.
 PROFILES_DIR = Path(__file__).resolve().parents[1] / "profiles"
 DEFAULT_PROFILE = "renshe"
-INTENTS = ("numeric", "listing", "compare", "structure")
+INTENTS = ("numeric", "listing", "compare", "verdict", "structure", "section")
 
 
 class ProfileError(ValueError):

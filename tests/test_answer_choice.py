@@ -150,10 +150,57 @@ def test_a_follow_up_asks_for_its_own_plan_period_not_its_contexts(assistant):
 
 
 def test_a_comparison_says_first_which_place_sets_no_such_figure(assistant):
-    answer = assistant.ask("长沙和湘潭哪个新增就业的目标定得更高？")
+    answer = assistant.ask("长沙和湘潭的城镇新增就业目标分别是多少？")
     lines = answer.text.split("\n")
-    assert lines[0] == "经查询，所提供的文件未载明湘潭市新增就业的目标数值。" and "75万人" in lines[1]
-    draft = assistant.ask("长沙和湘潭哪个新增就业的目标定得更高？", mode="reply").text
+    assert lines[0] == "经查询，所提供的文件未载明湘潭市城镇新增就业的目标数值。" and "75万人" in lines[1]
+    assert not answer.refused  # 长沙's figure answers half of it
+    draft = assistant.ask("长沙和湘潭的城镇新增就业目标分别是多少？", mode="reply").text
     assert "所提供的文件未载明湘潭市" in draft.split("\n")[0] and "75万人" in draft
     # a supporting figure of the other city is labelled with its place and period
     assert "湘潭市“十三五”时期，全市城镇累计新增就业28万人" in draft
+
+
+def test_a_verdict_between_places_is_not_given_when_one_sets_no_figure(assistant):
+    for question in ("长沙和湘潭哪个新增就业的目标定得更高？", "两个市的失业率控制目标一样吗？"):
+        answer = assistant.ask(question)
+        assert answer.refused, question
+        assert first_line(answer).startswith("所提供的政策文件未载明湘潭市")
+        assert first_line(answer).endswith("无法比较。")
+    # both places give the figure: the verdict's figures are shown, not refused
+    answer = assistant.ask("长沙和湘潭的失业保险参保人数哪个多？")
+    assert not answer.refused and "182.8" in answer.text and "34万人" in answer.text
+
+
+def test_asking_forms_and_miscut_words_are_not_topic_terms(assistant):
+    terms = assistant.terms.query_terms("老板拖了我三个月工资一直不给，政府管不管？能不能在网上办？", [])
+    assert "工资" in terms and "月工资" not in terms  # jieba cuts 三个 / 月工资: the known word counts
+    assert "不管" not in terms and "不能" not in terms  # 管不管, 能不能 ask; they name nothing
+
+
+def test_a_citizens_own_words_about_unpaid_wages_get_the_wage_payment_measures(assistant):
+    question = (
+        "市民留言：“我是在长沙工地干活的农民工，老板拖了我三个月工资一直不给，政府管不管？”请起草答复。"
+    )
+    answer = assistant.ask(question, mode="reply")
+    assert not answer.refused and "农民工工资" in answer.text
+
+
+def test_a_named_section_of_many_items_is_answered_with_every_item(assistant):
+    answer = assistant.ask("长沙人社规划的指导思想和基本原则是怎么写的？")
+    principles = (
+        "坚持党的领导",
+        "坚持以人民为中心",
+        "坚持服务大局",
+        "坚持改革创新",
+        "坚持统筹协调",
+        "坚持依法行政",
+    )
+    assert all(p in answer.text for p in principles)
+
+
+def test_a_part_of_a_joined_title_names_its_section_only_when_the_question_points_at_one(assistant):
+    chapter = assistant.ask("湘潭规划里主要目标那一章写了什么？")  # 二、指导思想和主要目标
+    assert "指导思想和主要目标" in chapter.text.split("\n")[1]
+    # 人力资源 is a part of the title 人力资源和社会保障系统行风建设提升行动: no section is pointed at
+    park = assistant.ask("长沙说要打造人力资源服务产业园，规划里具体怎么说的？")
+    assert "产业园" in park.text and "行风建设" not in park.text

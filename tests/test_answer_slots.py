@@ -40,6 +40,12 @@ def test_five_year_plans_are_calendar_periods():
         ("长沙城区最低工资标准现在是多少？", "now", "amount"),
         ("长沙城镇登记失业率是多少？", "", "rate"),
         ("长沙对就业困难人员有哪些帮扶措施？", "", "listing"),
+        # the clause that asks the figure decides the period, not a later yes/no
+        ("当初定的目标是多少，超额完成了没有？", "target", "figure"),
+        ("雨花区“十四五”期间新增就业的任务是多少？", "plan", "figure"),  # 任务 asked as a figure
+        ("长沙规划里社保卡持卡人数有啥目标？", "target", "listing"),  # a noun names the kind, it asks what
+        # a rewritten follow-up's own words decide the kind asked, not its context's
+        ("那规划里对以后最低工资怎么调（上文：湘潭的最低工资是多少）", "target", "listing"),
     ],
 )
 def test_period_and_value_slots(question, period, value):
@@ -53,6 +59,8 @@ def test_this_year_is_the_calendar_year_and_procedures_are_near_misses():
     assert read_slots("社保卡丢了怎么补办？", WORDS).near_miss == "procedure"
     assert read_slots("我今年52岁，能不能提前退休？", WORDS).near_miss == "eligibility"
     assert read_slots("长沙对就业困难人员有哪些帮扶措施？", WORDS).near_miss == ""
+    assert read_slots("办失业金需要带什么材料？", WORDS).near_miss == "procedure"
+    assert read_slots("我在写材料，长沙城镇新增就业的目标是多少？", WORDS).near_miss == ""  # 写材料: a report
 
 
 def test_reply_requests_are_unwrapped_before_searching():
