@@ -577,7 +577,9 @@ class PolicyAssistant:
         elif slots.period == "now":
             period_text = "目前的数值"
         elif slots.years:
-            period_text = "、".join(f"{y}年" for y in slots.years) + "的数值"
+            said = f"（{slots.relative_year}）" if slots.relative_year else ""
+            kind = "目标数值" if slots.target_asked else "实际数值" if slots.relative_year else "数值"
+            period_text = "、".join(f"{y}年{said}" for y in dict.fromkeys(slots.years)) + f"的{kind}"
         elif slots.asked_plans:
             period_text = f"“{'、'.join(slots.asked_plans)}”时期的数值"
         regions = [e["meta"].get("region", "") for e in self.snapshot.documents.values()]

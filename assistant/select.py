@@ -119,6 +119,9 @@ class Candidate:
         if slots.period in ("", "plan"):
             return True
         if slots.period == "year":
+            if slots.relative_year and not slots.target_asked:  # 去年新增多少: what happened, not a goal
+                actual = self.period.kind == "past" and not self.period.goal
+                return actual and all(y in self.period.years for y in slots.years)
             return all(self._has_year(y, period) for y in slots.years)
         if slots.period == "past":
             return self.period.kind == "past" and not self.period.goal

@@ -98,6 +98,7 @@ class Slots:
     plan_names: list[str] = field(default_factory=list)  # 十三五, 十四五 … (context included)
     asked_plans: list[str] = field(default_factory=list)  # those the figure must belong to
     relative_year: str = ""  # 今年 / 明年 / 去年 as written
+    target_asked: bool = False  # the question's words ask for a goal (目标, 计划, 要达到…)
     value: str = ""  # amount | rate | count | yesno | listing | date | ""
     per_unit: bool = False  # the amount one person or firm gets (最多能贷多少), not a total
     near_miss: str = ""  # procedure | contact | eligibility | legality | ""
@@ -159,6 +160,7 @@ def read_slots(
             slots.relative_year = m.group(0)
             slots.years.append(today.year + offset)
     slots.period = _period(text, slots, words)
+    slots.target_asked = bool("target" in words.period and words.period["target"].search(text))
     values = {name: p for name, p in words.value.items() if name not in _SCOPE}
     # a rewritten follow-up's own words decide the kind asked ("那规划里怎么调（上文：…是多少）")
     own_text, context = split_context(text)

@@ -204,3 +204,17 @@ def test_a_part_of_a_joined_title_names_its_section_only_when_the_question_point
     # 人力资源 is a part of the title 人力资源和社会保障系统行风建设提升行动: no section is pointed at
     park = assistant.ask("长沙说要打造人力资源服务产业园，规划里具体怎么说的？")
     assert "产业园" in park.text and "行风建设" not in park.text
+
+
+def test_last_years_actual_is_not_answered_with_the_plans_goal_for_that_year(assistant):
+    answer = assistant.ask(
+        "长沙去年新增就业多少人？"
+    )  # 去年 = 2025 (or later): the plan has a goal, no result
+    assert answer.refused and "75万" not in first_line(answer) and "去年" in first_line(answer)
+    goal = assistant.ask("长沙2025年城镇新增就业目标是多少？")  # a goal asked for that year is answered
+    assert "75万人" in first_line(goal) and not goal.refused
+
+
+def test_ones_own_case_asked_with_still_is_an_eligibility_near_miss():
+    assert read_slots("我60岁了还能领失业金吗？", WORDS).near_miss == "eligibility"
+    assert read_slots("长沙还能申请创业担保贷款吗？", WORDS).near_miss == ""  # not the asker's own case
