@@ -218,3 +218,10 @@ def test_last_years_actual_is_not_answered_with_the_plans_goal_for_that_year(ass
 def test_ones_own_case_asked_with_still_is_an_eligibility_near_miss():
     assert read_slots("我60岁了还能领失业金吗？", WORDS).near_miss == "eligibility"
     assert read_slots("长沙还能申请创业担保贷款吗？", WORDS).near_miss == ""  # not the asker's own case
+
+
+def test_a_figure_is_shown_without_the_figure_of_the_clause_before_it(assistant):
+    line = first_line(assistant.ask("湘潭高校毕业生就业率有多少？"))
+    assert "90%" in line and "5万人次" not in line  # "每年开展职业技能培训5万人次,高校毕业生就业率达90%"
+    # …while that clause still tells what a short one is about: the park's 150亿元 is its scale
+    assert "150亿元" in first_line(assistant.ask("人力资源服务产业园的产业规模目标是多少钱？"))

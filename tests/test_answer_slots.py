@@ -46,6 +46,9 @@ def test_five_year_plans_are_calendar_periods():
         ("长沙规划里社保卡持卡人数有啥目标？", "target", "listing"),  # a noun names the kind, it asks what
         # a rewritten follow-up's own words decide the kind asked, not its context's
         ("那规划里对以后最低工资怎么调（上文：湘潭的最低工资是多少）", "target", "listing"),
+        ("湘潭失业保险金是最低工资的百分之多少？", "", "rate"),  # a share of a wage is no amount
+        ("长沙这几年失业保险要覆盖多少人？", "target", "count"),  # 要…多少 asks a goal
+        ("长沙要新增多少技能人才？", "target", "count"),  # people counted by what they are
     ],
 )
 def test_period_and_value_slots(question, period, value):
