@@ -687,6 +687,13 @@ def table_row_sentence(p: Paragraph) -> str:
     return f"{indicator}{'、'.join(parts)}" if parts else indicator
 
 
+def _cite_source(source: str, plain: str) -> str:
+    """根据《…》， before a quote, unless the quote itself opens with 根据 (then 《…》提出：)."""
+    if plain.startswith("根据") and source.startswith("根据"):
+        return f"{source.removeprefix('根据')}提出："
+    return f"{source}，"
+
+
 def _render_reply(plan, order, number, highlights, leads, groups, wording: ReplyWording) -> RenderedAnswer:
     """A draft a hotline operator can send: the answer in one plain sentence with its source, at most
     two supporting sentences, where to handle the business. Markers stay in the answer view only."""
@@ -708,7 +715,8 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
             first = support.pop(0)
             plain = _plain(first, [s for s in plan.sentences if s.evidence is first])
             lines.append(
-                f"{wording.greeting}{source}，{plain.rstrip('。；;，,')}。[{number[first.paragraph.id]}]"
+                f"{wording.greeting}{_cite_source(source, plain)}{plain.rstrip('。；;，,')}。"
+                f"[{number[first.paragraph.id]}]"
             )
     for ev in support[:2]:
         plain = _plain(ev, [s for s in plan.sentences if s.evidence is ev])

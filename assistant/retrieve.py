@@ -207,6 +207,7 @@ _MARKER = re.compile(
 )
 MIN_TITLE_CHARS = 4
 _TITLE_JOIN = re.compile(r"[和与及、，,]")
+_LAST_PART = re.compile(r"最后[^，,。？?]{0,8}(?:章|节|部分)")
 MAX_INJECTED = 12
 MAX_CHILDREN = 5  # sections of a named chapter whose opening unit a measures question also gets
 MAX_TITLE_MATCHES = 2
@@ -242,7 +243,21 @@ def _named_sections(records, info: QueryInfo) -> list:
         if said:  # a whole title said outranks a part of a longer one
             by_title.append((max(map(len, said)) + (100 if core in said else 0), r))
     by_title.sort(key=lambda pair: -pair[0])
-    return [r for _, r in by_title[:MAX_TITLE_MATCHES]]
+    named = [r for _, r in by_title[:MAX_TITLE_MATCHES]]
+    if info.section_cue and _LAST_PART.search(folded_question):  # "规划最后的保障措施那部分"
+        named += _last_parts(records, named)
+    return named
+
+
+def _last_parts(records, named) -> list:
+    """Each document's last top-level part (its 保障措施 chapter, usually), unless one was named."""
+    named_docs = {r.doc_id for r in named}
+    last: dict[str, object] = {}
+    tops = (r for r in records if len(r.path) == 1 and r.kind not in ("document", "preamble"))
+    for r in tops:
+        if r.doc_id not in named_docs and (r.doc_id not in last or r.start > last[r.doc_id].start):
+            last[r.doc_id] = r
+    return list(last.values())
 
 
 def _balance(fused: list[NodeWithScore]) -> list[NodeWithScore]:

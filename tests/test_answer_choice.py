@@ -225,3 +225,15 @@ def test_a_figure_is_shown_without_the_figure_of_the_clause_before_it(assistant)
     assert "90%" in line and "5万人次" not in line  # "每年开展职业技能培训5万人次,高校毕业生就业率达90%"
     # …while that clause still tells what a short one is about: the park's 150亿元 is its scale
     assert "150亿元" in first_line(assistant.ask("人力资源服务产业园的产业规模目标是多少钱？"))
+
+
+def test_a_reply_quoting_a_sentence_that_opens_with_genju_does_not_say_genju_twice(assistant):
+    draft = assistant.ask(
+        "市民留言：“我是外卖骑手，在长沙跑单，受了伤有没有保障？”请起草答复。", mode="reply"
+    ).draft
+    assert "职业伤害保障" in draft and "》，根据" not in draft and "根据《" not in draft.split("\n")[0][:12]
+
+
+def test_the_last_part_of_a_plan_is_found_by_position(assistant):
+    answer = assistant.ask("长沙人社规划最后的保障措施那部分讲了什么？")  # 第九章 强化规划实施保障
+    assert "第九章 强化规划实施保障" in answer.text and "加强组织领导" in answer.text
