@@ -237,3 +237,11 @@ def test_a_reply_quoting_a_sentence_that_opens_with_genju_does_not_say_genju_twi
 def test_the_last_part_of_a_plan_is_found_by_position(assistant):
     answer = assistant.ask("长沙人社规划最后的保障措施那部分讲了什么？")  # 第九章 强化规划实施保障
     assert "第九章 强化规划实施保障" in answer.text and "加强组织领导" in answer.text
+
+
+def test_a_count_is_not_answered_with_a_rate_nor_an_unknown_indicator_with_a_nearby_row(assistant):
+    households = assistant.ask("长沙零就业家庭有多少户？")  # the plan: 零就业家庭100%动态清零
+    assert households.refused and first_line(households).startswith("所提供的政策文件未载明")
+    assert "100%" in households.text  # …shown as related information, labelled
+    gdp = assistant.ask("长沙2020年GDP是多少？")  # no word of it occurs in the documents
+    assert gdp.refused and "%" not in first_line(gdp)
