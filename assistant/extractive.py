@@ -720,7 +720,7 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
             )
     for ev in support[:2]:
         plain = _plain(ev, [s for s in plan.sentences if s.evidence is ev])
-        if plain:
+        if plain and not ev.paragraph.section.endswith(plain.rstrip("。")):  # a bare heading says nothing
             lines.append(f"{_labelled(plain, ev).rstrip('。；;，,')}。[{number[ev.paragraph.id]}]")
     if leads and any(selection.DocPeriod.of(ev.doc).is_plan for ev in order):
         lines.append(

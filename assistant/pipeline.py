@@ -520,8 +520,8 @@ class PolicyAssistant:
             chosen = plan.selection if plan is not None and plan.selection else None
             phrase = (chosen.not_stated if chosen else "") or not_stated_phrase(reason, features, asked)
             related = chosen.related if chosen else []
-            if reason is Reason.FOREIGN_PLACE:
-                related = []  # another city's figures are no answer for this place
+            if reason is Reason.FOREIGN_PLACE or features.near_miss in ("eligibility", "legality"):
+                related = []  # another city's figures are no answer here, nor a plan's totals to one's own case
             rendered = render_not_stated(phrase, related, self.periods, mode, self.reply_wording)
             answer.text = rendered.text
             answer.draft = rendered.draft

@@ -5,6 +5,8 @@ and an unscoped figure shown with its row's target."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from policyqa.assistant.extractive import Evidence, sentence_meaning
@@ -183,6 +185,14 @@ def test_a_citizens_own_words_about_unpaid_wages_get_the_wage_payment_measures(a
     )
     answer = assistant.ask(question, mode="reply")
     assert not answer.refused and "农民工工资" in answer.text
+    assert "农民工服务保障行动。" not in answer.draft  # a box's bare heading is no supporting sentence
+
+
+def test_ones_own_case_is_not_answered_with_the_plans_totals(assistant):
+    question = "市民留言：“我在湘潭的厂里干了8年，厂里一直没给我买社保，现在还能补缴吗？”请起草答复。"
+    answer = assistant.ask(question, mode="reply")
+    assert answer.refused and "未载明对个人是否符合条件的认定" in answer.draft
+    assert not re.search(r"\d", answer.draft.replace("8年", ""))  # no 27亿元, no 100%
 
 
 def test_a_named_section_of_many_items_is_answered_with_every_item(assistant):
