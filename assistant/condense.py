@@ -23,6 +23,8 @@ _FOLLOW_UP_START = re.compile(
 # Starters that only make a follow-up when what follows has no topic of its own: "对于退休人员呢？"
 # leans on the last question, "再请问湘潭…农村劳动力转移就业有多少人？" does not.
 _WEAK_START = re.compile(r"^(还有|另外|再|而|对于|至于)")
+# Asking for details of the last answer ("具体有哪些？"), unless the question names its own place.
+_DETAIL_START = re.compile(r"^(具体|详细|比如|例如)")
 # A follow-up that points back at the documents: the current-year wording of the last turn no longer holds.
 _BACK_TO_DOCUMENTS = re.compile(r"规划里|规划中|文件里|文件中|当初|原来|原先|计划的|定的")
 _RELATIVE_YEAR = re.compile(r"今年|明年|去年|本年度|现在|目前|(?<!\d)20\d\d年?")
@@ -77,6 +79,8 @@ def is_follow_up(question: str, documents: dict, slot_terms: frozenset[str] = fr
     start = _FOLLOW_UP_START.search(question.strip())
     if start and _WEAK_START.match(start.group(0)) and len(core) > 10 and not _PRONOUN.search(question):
         return False  # a new, complete question that happens to start with 再/而/对于
+    if start and _DETAIL_START.match(start.group(0)) and info.places:
+        return False  # "具体长沙城镇新增就业目标是多少": it names its own place
     return bool(
         start or _PRONOUN.search(question) or len(core) <= 4 or short_ne or not _own_topic(core, slot_terms)
     )

@@ -256,10 +256,10 @@ def plan_answer(
     if not evidence or slots is None or words is None:
         return plan
     periods = periods or {}
-    plan.indicator = _indicator_phrase(
-        terms, _first_part(info.text), slots, words, alternatives
-    ) or _indicator_phrase(terms, split_context(info.text)[1], slots, words, alternatives)  # 当初定的目标呢
     first = _first_part(info.text)  # its head nouns, in its order
+    plan.indicator = _indicator_phrase(terms, first, slots, words, alternatives) or _indicator_phrase(
+        terms, split_context(info.text)[1], slots, words, alternatives
+    )  # 当初定的目标呢: the context names it
     topic = _topic_terms(terms, df)
     if _situation_of(info.text):  # "我刚下岗，…新增多少工作岗位": the asker's situation names no indicator
         topic = {t: w for t, w in topic.items() if _said(t, first, alternatives)} or topic
@@ -273,7 +273,7 @@ def plan_answer(
         (slots.figure or (info.numeric and not slots.value)) and not info.listing and not slots.metadata
     )
     if info.compare and wants_figure:
-        leads, missing = _per_document_leads(cands, slots, periods, evidence)
+        leads, missing = _per_document_leads(cands, slots, periods, evidence, strict=info.verdict)
         asked = f"{plan.indicator}的{'目标' if slots.period == 'target' else ''}数值"
         if leads and missing and info.verdict:  # "哪个目标更高", one sets none: no verdict can be given
             plan.selection = selection.Selection(
@@ -440,16 +440,16 @@ def _is_verb(tags: list[str]) -> bool:
     return bool(tags) and tags[-1].startswith("v") and tags[-1] != "vn"
 
 
-def _per_document_leads(cands, slots, periods, evidence) -> tuple[list, list[str]]:
+def _per_document_leads(cands, slots, periods, evidence, strict: bool = False) -> tuple[list, list[str]]:
     """Each compared document's figure for the asked slots (its candidate), and the regions of asked
-    places whose documents give none."""
+    places whose documents give none (``strict``, for a verdict: whatever the reason none was chosen)."""
     leads, missing = [], []
     asked = {p.name for p in slots.places}
     for doc_id in dict.fromkeys(ev.paragraph.doc_id for ev in evidence):
         chosen = selection.select([c for c in cands if c.evidence.paragraph.doc_id == doc_id], slots, periods)
         if chosen.lead is not None:
             leads.append(chosen.lead)
-        elif chosen.mismatch and chosen.mismatch != "topic":  # a verdict (period, value), not "none found"
+        elif strict or (chosen.mismatch and chosen.mismatch != "topic"):  # a verdict, not "none found"
             region = next((ev.doc.get("region", "") for ev in evidence if ev.paragraph.doc_id == doc_id), "")
             if region and (region in asked or not asked):  # 两个市…一样吗: every compared place is asked
                 missing.append(region)

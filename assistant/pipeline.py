@@ -292,7 +292,7 @@ class PolicyAssistant:
         info.related = {t: set(o) for t, o in self.profile.related.items() if t in expanded}
         if not r.query_rules:  # plain retrieval, for comparisons: the question's words and nothing more
             info.places, info.doc_ids, info.section_refs, info.foreign_places = [], [], [], []
-            info.structure = info.compare = False
+            info.structure = info.compare = info.verdict = info.section_cue = False
             expanded, info.synonym_variants, info.related = question, set(), {}
         retriever = HybridRetriever(
             self.snapshot,
@@ -518,7 +518,8 @@ class PolicyAssistant:
             asked = self._asked(slots, features)
             asked["indicator"] = plan.indicator if plan is not None else ""
             chosen = plan.selection if plan is not None and plan.selection else None
-            phrase = (chosen.not_stated if chosen else "") or not_stated_phrase(reason, features, asked)
+            compared = reason is Reason.SLOT_MISMATCH and chosen is not None and chosen.mismatch == "compare"
+            phrase = chosen.not_stated if compared else not_stated_phrase(reason, features, asked)
             related = chosen.related if chosen else []
             if reason is Reason.FOREIGN_PLACE or features.near_miss in ("eligibility", "legality"):
                 related = []  # another city's figures are no answer here, nor a plan's totals to one's own case
@@ -577,9 +578,16 @@ class PolicyAssistant:
         elif slots.period == "now":
             period_text = "目前的数值"
         elif slots.years:
-            said = f"（{slots.relative_year}）" if slots.relative_year else ""
-            kind = "目标数值" if slots.target_asked else "实际数值" if slots.relative_year else "数值"
-            period_text = "、".join(f"{y}年{said}" for y in dict.fromkeys(slots.years)) + f"的{kind}"
+            relative = slots.years[-1] if slots.relative_year else None  # the year 去年 stands for
+            actual = slots.relative_year and slots.relative_offset <= 0 and not slots.target_asked
+            kind = "目标数值" if slots.target_asked else "实际数值" if actual else "数值"
+            period_text = (
+                "、".join(
+                    f"{y}年" + (f"（{slots.relative_year}）" if y == relative else "")
+                    for y in dict.fromkeys(slots.years)
+                )
+                + f"的{kind}"
+            )
         elif slots.asked_plans:
             period_text = f"“{'、'.join(slots.asked_plans)}”时期的数值"
         regions = [e["meta"].get("region", "") for e in self.snapshot.documents.values()]

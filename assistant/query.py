@@ -69,7 +69,7 @@ def analyse(question: str, documents: dict[str, dict], vocab: Vocabulary | None 
     info.numeric = bool(intent("numeric").search(question))
     info.listing = bool(intent("listing").search(question))
     info.verdict = bool(intent("verdict").search(question))
-    info.compare = bool(intent("compare").search(question)) or len(info.places) > 1 or info.verdict
+    info.compare = bool(intent("compare").search(question)) or len(info.places) > 1
     info.structure = bool(intent("structure").search(question))
     info.section_cue = bool(intent("section").search(question))
     known = {

@@ -68,7 +68,7 @@ def decide(f: RefusalFeatures, t: Thresholds) -> Reason:
         return Reason.NEAR_MISS
     if f.absent_share >= t.absent_share:
         return Reason.ABSENT_TERMS
-    if f.figure_question and f.absent_terms and f.absent_share >= 1.0:
+    if f.figure_question and f.absent_share >= 1.0:
         return Reason.ABSENT_TERMS  # "GDP是多少": no word of what is asked occurs in the documents
     # A minority of words the documents never use are the asker's situation (装修, 老板): judge the rest.
     # When most of the question is unknown to the documents it is about something else: judge it all.

@@ -237,7 +237,7 @@ def _named_sections(records, info: QueryInfo) -> list:
     for r in records:
         core = _title_core(r.title)
         # a title or one of its joined parts (指导思想和主要目标 → 主要目标) said in the question
-        parts = _TITLE_JOIN.split(core) if info.section_cue else []  # only "…那一章写了什么"
+        parts = _title_parts(core) if info.section_cue else []  # only "…那一章写了什么"
         said = [part for part in {core, *parts} if len(part) >= MIN_TITLE_CHARS]
         said = [part for part in said if part in folded_question]
         if said:  # a whole title said outranks a part of a longer one
@@ -247,6 +247,12 @@ def _named_sections(records, info: QueryInfo) -> list:
     if info.section_cue and _LAST_PART.search(folded_question):  # "规划最后的保障措施那部分"
         named += _last_parts(records, named)
     return named
+
+
+def _title_parts(core: str) -> list[str]:
+    """指导思想和主要目标 → [指导思想, 主要目标]; a 和 inside a word (构建和谐劳动关系) splits nothing."""
+    parts = _TITLE_JOIN.split(core)
+    return parts if len(parts) > 1 and all(len(p) >= 3 for p in parts) else []
 
 
 def _last_parts(records, named) -> list:

@@ -119,7 +119,8 @@ class Candidate:
         if slots.period in ("", "plan"):
             return True
         if slots.period == "year":
-            if slots.relative_year and not slots.target_asked:  # 去年新增多少: what happened, not a goal
+            # 去年/今年新增多少: what happened, not the plan's goal for that year (明年 can only be a goal)
+            if slots.relative_year and slots.relative_offset <= 0 and not slots.target_asked:
                 actual = self.period.kind == "past" and not self.period.goal
                 return actual and all(y in self.period.years for y in slots.years)
             return all(self._has_year(y, period) for y in slots.years)

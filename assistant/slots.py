@@ -97,7 +97,8 @@ class Slots:
     years: list[int] = field(default_factory=list)  # calendar years asked (今年 → this year)
     plan_names: list[str] = field(default_factory=list)  # 十三五, 十四五 … (context included)
     asked_plans: list[str] = field(default_factory=list)  # those the figure must belong to
-    relative_year: str = ""  # 今年 / 明年 / 去年 as written
+    relative_year: str = ""  # 今年 / 明年 / 去年 as written (its year is the last of ``years``)
+    relative_offset: int = 0  # 0 this year, 1 next year, -1 last year
     target_asked: bool = False  # the question's words ask for a goal (目标, 计划, 要达到…)
     value: str = ""  # amount | rate | count | yesno | listing | date | ""
     per_unit: bool = False  # the amount one person or firm gets (最多能贷多少), not a total
@@ -157,10 +158,12 @@ def read_slots(
         pattern = words.period.get(name)
         m = pattern.search(text) if pattern else None
         if m:
-            slots.relative_year = m.group(0)
+            slots.relative_year, slots.relative_offset = m.group(0), offset
             slots.years.append(today.year + offset)
     slots.period = _period(text, slots, words)
-    slots.target_asked = bool("target" in words.period and words.period["target"].search(text))
+    asked = split_context(text)[0]
+    asked = _asking_clause(asked, words) or asked  # "去年新增多少，完成目标了吗": the figure's clause
+    slots.target_asked = _period(asked, Slots(plan_names=slots.plan_names), words) == "target"
     values = {name: p for name, p in words.value.items() if name not in _SCOPE}
     # a rewritten follow-up's own words decide the kind asked ("那规划里怎么调（上文：…是多少）")
     own_text, context = split_context(text)

@@ -92,3 +92,14 @@ def test_generic_place_words_are_not_places():
     assert place_names("两个城市对零就业家庭分别有什么政策？") == []
     assert place_names("本市和外地的政策一样吗？") == []
     assert place_names("株洲的最低工资标准是多少？") == ["株洲"]
+
+
+def test_a_detail_opener_with_its_own_place_is_a_new_question(real_snapshot):
+    from policyqa.assistant.condense import Turn, rewrite
+
+    history = [Turn("user", "湘潭失业保险参保人数是多少？")]
+    assert (
+        rewrite("具体长沙城镇新增就业目标是多少？", history, real_snapshot.documents)
+        == "具体长沙城镇新增就业目标是多少？"
+    )
+    assert "湘潭" in rewrite("具体有哪些？", history, real_snapshot.documents)
