@@ -438,11 +438,17 @@ class PolicyAssistant:
             f"{s.text}{s.evidence.paragraph.section}{s.evidence.doc.get('title', '')}" for s in plan.sentences
         )
         periods = list(self.periods.values())
+        issued = [
+            int(e["meta"]["date"][:4]) for e in self.snapshot.documents.values() if e["meta"].get("date")
+        ]
         out = []
-        for year in slots.years if slots.figure else []:  # a plan period asked is never the situation
-            if str(year) in quoted or any(doc_period_covers(year, p) for p in periods):
+        relative = slots.years[-1] if slots.relative_year else None  # the year 去年 stands for
+        for year in dict.fromkeys(slots.years) if slots.figure else []:  # a plan period: never the situation
+            # a result of a year after every document was issued (2023年实际…) is in none of them
+            later = slots.actual_asked and issued and year > max(issued)
+            if not later and (str(year) in quoted or any(doc_period_covers(year, p) for p in periods)):
                 continue
-            out.append(f"{year}年" + (f"（{slots.relative_year}）" if slots.relative_year else ""))
+            out.append(f"{year}年" + (f"（{slots.relative_year}）" if year == relative else ""))
         for name in slots.plan_names:
             known = {p.name for p in periods} | {p.base_name for p in periods}
             if name not in known and name not in quoted:
@@ -579,8 +585,7 @@ class PolicyAssistant:
             period_text = "目前的数值"
         elif slots.years:
             relative = slots.years[-1] if slots.relative_year else None  # the year 去年 stands for
-            actual = slots.relative_year and slots.relative_offset <= 0 and not slots.target_asked
-            kind = "目标数值" if slots.target_asked else "实际数值" if actual else "数值"
+            kind = "目标数值" if slots.target_asked else "实际数值" if slots.actual_asked else "数值"
             period_text = (
                 "、".join(
                     f"{y}年" + (f"（{slots.relative_year}）" if y == relative else "")

@@ -120,7 +120,7 @@ class Candidate:
             return True
         if slots.period == "year":
             # 去年/今年新增多少: what happened, not the plan's goal for that year (明年 can only be a goal)
-            if slots.relative_year and slots.relative_offset <= 0 and not slots.target_asked:
+            if slots.relative_year and slots.actual_asked:
                 actual = self.period.kind == "past" and not self.period.goal
                 return actual and all(y in self.period.years for y in slots.years)
             return all(self._has_year(y, period) for y in slots.years)

@@ -100,6 +100,7 @@ class Slots:
     relative_year: str = ""  # 今年 / 明年 / 去年 as written (its year is the last of ``years``)
     relative_offset: int = 0  # 0 this year, 1 next year, -1 last year
     target_asked: bool = False  # the question's words ask for a goal (目标, 计划, 要达到…)
+    actual_asked: bool = False  # …or for what actually happened (实际, 完成了, 去年新增多少)
     value: str = ""  # amount | rate | count | yesno | listing | date | ""
     per_unit: bool = False  # the amount one person or firm gets (最多能贷多少), not a total
     near_miss: str = ""  # procedure | contact | eligibility | legality | ""
@@ -164,6 +165,10 @@ def read_slots(
     asked = split_context(text)[0]
     asked = _asking_clause(asked, words) or asked  # "去年新增多少，完成目标了吗": the figure's clause
     slots.target_asked = _period(asked, Slots(plan_names=slots.plan_names), words) == "target"
+    # what actually happened: the asking clause says so (实际, 完成了), or 去年/今年 without a goal word
+    slots.actual_asked = _period(asked, Slots(plan_names=slots.plan_names), words) == "past" or (
+        bool(slots.relative_year) and slots.relative_offset <= 0 and not slots.target_asked
+    )
     values = {name: p for name, p in words.value.items() if name not in _SCOPE}
     # a rewritten follow-up's own words decide the kind asked ("那规划里怎么调（上文：…是多少）")
     own_text, context = split_context(text)

@@ -271,3 +271,10 @@ def test_review_cases_of_the_new_patterns_do_not_fire_where_they_should_not(assi
     assert read_slots("补贴资金占财政支出的比重是多少？", WORDS).value == "rate"
     # what actually happened last year, with the goal asked only in a yes/no clause after it
     assert not read_slots("长沙去年新增就业多少人，完成目标了吗？", WORDS).target_asked
+
+
+def test_a_result_of_a_year_after_the_documents_were_issued_is_not_stated(assistant):
+    # both plans were issued by 2022: no result of 2023 can be in them, though 2023 is in their period
+    history = [{"role": "user", "content": "湘潭对高校毕业生留湘有什么计划？"}]
+    answer = assistant.ask("那2023年实际留下了多少？", history=history)
+    assert answer.refused and first_line(answer) == "所提供的政策文件未载明2023年的相关数据。"
