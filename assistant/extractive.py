@@ -18,7 +18,7 @@ from policyqa.assistant import select as selection
 from policyqa.assistant.prompts import render
 from policyqa.assistant.query import QueryInfo, place_aliases
 from policyqa.assistant.reply import ReplyWording, reply_wording
-from policyqa.assistant.slots import PLAN_NAME, QuestionWords, Slots, split_context
+from policyqa.assistant.slots import PLAN_NAME, QuestionWords, Slots, asking_clause, split_context
 from policyqa.core.text import CITATION_MARK, fold, protect_brackets
 from policyqa.index.chunk import Paragraph
 from policyqa.index.metadata import kind_info
@@ -257,7 +257,10 @@ def plan_answer(
         return plan
     periods = periods or {}
     first = _first_part(info.text)  # its head nouns, in its order
-    plan.indicator = _indicator_phrase(terms, first, slots, words, alternatives) or _indicator_phrase(
+    asking = (
+        asking_clause(first, words) or first
+    )  # "失业金能领多少，我交了5年社保": the first clause names it
+    plan.indicator = _indicator_phrase(terms, asking, slots, words, alternatives) or _indicator_phrase(
         terms, split_context(info.text)[1], slots, words, alternatives
     )  # 当初定的目标呢: the context names it
     topic = _topic_terms(terms, df)

@@ -163,7 +163,7 @@ def read_slots(
             slots.years.append(today.year + offset)
     slots.period = _period(text, slots, words)
     asked = split_context(text)[0]
-    asked = _asking_clause(asked, words) or asked  # "去年新增多少，完成目标了吗": the figure's clause
+    asked = asking_clause(asked, words) or asked  # "去年新增多少，完成目标了吗": the figure's clause
     slots.target_asked = _period(asked, Slots(plan_names=slots.plan_names), words) == "target"
     # what actually happened: the asking clause says so (实际, 完成了), or 去年/今年 without a goal word
     slots.actual_asked = _period(asked, Slots(plan_names=slots.plan_names), words) == "past" or (
@@ -199,7 +199,7 @@ def split_context(text: str) -> tuple[str, str]:
     return asked or text, context.removesuffix("）")
 
 
-def _asking_clause(text: str, words: QuestionWords) -> str:
+def asking_clause(text: str, words: QuestionWords) -> str:
     """The one clause of a question that asks for a figure ("" when none or several do)."""
     figure = words.value.get("figure")
     clauses = [c for c in re.split(r"[，,；;。？?！!]", text) if c.strip()]
@@ -220,7 +220,7 @@ def _period(text: str, slots: Slots, words: QuestionWords) -> str:
     past = "past" in words.period and words.period["past"].search(text)
     target = "target" in words.period and words.period["target"].search(text)
     if past and target:
-        asking = _asking_clause(text, words)
+        asking = asking_clause(text, words)
         if asking and asking != text:  # "当初定的目标是多少，超额完成了没有": the clause that asks the figure
             return _period(asking, Slots(years=slots.years, plan_names=slots.plan_names), words)
         # "这几年打算新增多少": the intent word decides, whichever comes later

@@ -278,3 +278,8 @@ def test_a_result_of_a_year_after_the_documents_were_issued_is_not_stated(assist
     history = [{"role": "user", "content": "湘潭对高校毕业生留湘有什么计划？"}]
     answer = assistant.ask("那2023年实际留下了多少？", history=history)
     assert answer.refused and first_line(answer) == "所提供的政策文件未载明2023年的相关数据。"
+
+
+def test_the_not_stated_sentence_names_what_the_asking_clause_names(assistant):
+    answer = assistant.ask("长沙的失业金一个月能领多少，我交了5年社保？")  # the asker's case follows the ask
+    assert first_line(answer) == "所提供的政策文件未载明长沙市失业金的具体数值。"
