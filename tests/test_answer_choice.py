@@ -268,6 +268,7 @@ def test_review_cases_of_the_new_patterns_do_not_fire_where_they_should_not(assi
     assert read_slots("我想问下长沙还能申请创业担保贷款吗", WORDS).near_miss == ""
     assert read_slots("我市城镇新增就业目标能不能完成？", WORDS).near_miss == ""
     assert read_slots("养老保险每个月要交多少钱？", WORDS).period != "target"
+    assert read_slots("就业见习岗位今年要募集多少个？", WORDS).target_asked  # 要 + a verb: a goal
     assert read_slots("补贴资金占财政支出的比重是多少？", WORDS).value == "rate"
     # what actually happened last year, with the goal asked only in a yes/no clause after it
     assert not read_slots("长沙去年新增就业多少人，完成目标了吗？", WORDS).target_asked
