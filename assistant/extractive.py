@@ -264,8 +264,13 @@ def plan_answer(
         terms, split_context(info.text)[1], slots, words, alternatives
     )  # 当初定的目标呢: the context names it
     topic = _topic_terms(terms, df)
-    if _situation_of(info.text):  # "我刚下岗，…新增多少工作岗位": the asker's situation names no indicator
-        topic = {t: w for t, w in topic.items() if _said(t, first, alternatives)} or topic
+    # "我刚下岗，…新增多少工作岗位": the asker's situation names no indicator; "那电子社保卡发了多少（上文：
+    # …社会保障卡发卡数…）": a follow-up that names its own topic is asked about that one
+    own = {t: w for t, w in topic.items() if _said(t, first, alternatives)}
+    if _situation_of(info.text) or (
+        split_context(info.text)[1] and selection.head_terms(own, first, alternatives)
+    ):
+        topic = own or topic
     cands = selection.candidates(pool or evidence, topic, words, alternatives, first)
     if df is not None and _unknown_indicator(terms, df, alternatives, info.text, words):
         for c in cands:  # no figure can name an indicator the documents never mention

@@ -154,6 +154,9 @@ def read_slots(
     # a rewritten follow-up's own plan decides over its context's ("十四五目标（上文：十三五…）")
     own = [f"十{m.group(1)}五" for m in PLAN_NAME.finditer(split_context(text)[0])]
     slots.asked_plans = own or slots.plan_names
+    asked, context = split_context(text)
+    if context and not own and _period(asked, Slots(years=slots.years), words) == "past":
+        slots.asked_plans = []  # "上一个五年完成得怎么样（上文：…十四五目标…）": a result, of no plan the context names
     slots.years = [int(y) for y in _YEAR.findall(text)]
     for name, offset in (("this_year", 0), ("next_year", 1), ("last_year", -1)):
         pattern = words.period.get(name)

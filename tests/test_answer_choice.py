@@ -284,3 +284,28 @@ def test_a_result_of_a_year_after_the_documents_were_issued_is_not_stated(assist
 def test_the_not_stated_sentence_names_what_the_asking_clause_names(assistant):
     answer = assistant.ask("长沙的失业金一个月能领多少，我交了5年社保？")  # the asker's case follows the ask
     assert first_line(answer) == "所提供的政策文件未载明长沙市失业金的具体数值。"
+
+
+@pytest.mark.parametrize(
+    ("before", "follow_up", "figure"),
+    [
+        (
+            "长沙有哪些就业困难人员帮扶措施",
+            "帮了多少人？",
+            "10.37万人",
+        ),  # asks a figure after a measures turn
+        (
+            "长沙社会保障卡发卡数多少",
+            "那电子社保卡发了多少？",
+            "333.4万张",
+        ),  # its own topic, not the context's
+        (
+            "长沙城镇新增就业十四五目标是多少",
+            "上一个五年完成得怎么样？",
+            "71.42万人",
+        ),  # a result: not of 十四五
+    ],
+)
+def test_a_follow_up_is_answered_by_what_its_own_words_ask(assistant, before, follow_up, figure):
+    answer = assistant.ask(follow_up, history=[{"role": "user", "content": before}])
+    assert figure in first_line(answer) and not answer.refused
