@@ -63,6 +63,7 @@ _QUESTION_WORDS = set(
 )
 _DIGIT = re.compile(r"\d")
 _A_NOT_A = re.compile(r"(\w)[不没]\1")
+_BOTH_PLACES = re.compile(r"两(?:个|座)?(?:城市|地方|市|地)")
 # the asker's age or a span (四十多岁, 三个月), never a topic
 _NUMBER_WORD = re.compile(
     r"[一二三四五六七八九十两几多半]+[岁个月年天周]*|[一二三四五六七八九十两几多半]*[岁个月天周]+"
@@ -110,6 +111,7 @@ class TermWeights:
         for alias in sorted((a for r in places for a in place_aliases(r)), key=len, reverse=True):
             query = query.replace(alias, f" {alias} ")
         query = _A_NOT_A.sub(" ", query)  # 能不能, 管不管, 给没给: the asking form, not the topic
+        query = _BOTH_PLACES.sub(" ", query)  # 两个城市…谁多: which places, not what about them
         terms: dict[str, float] = {}
         for token in (self._known_part(t) for t in tokenize(query)):
             kept = any(token in term for term in keep)

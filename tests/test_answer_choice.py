@@ -171,6 +171,8 @@ def test_a_verdict_between_places_is_not_given_when_one_sets_no_figure(assistant
     # both places give the figure: the verdict's figures are shown, not refused
     answer = assistant.ask("长沙和湘潭的失业保险参保人数哪个多？")
     assert not answer.refused and "182.8" in answer.text and "34万人" in answer.text
+    answer = assistant.ask("两个城市的工伤保险参保人数谁多？")  # 两个城市 names no topic
+    assert not answer.refused and "171.3万人" in answer.text and "41万人" in answer.text
 
 
 def test_asking_forms_and_miscut_words_are_not_topic_terms(assistant):
