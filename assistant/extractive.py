@@ -24,43 +24,6 @@ from policyqa.index.chunk import Paragraph
 from policyqa.index.metadata import kind_info
 from policyqa.index.sparse import tokenize
 
-_QUESTION_WORDS = set(
-    [
-        "多少",
-        "哪些",
-        "什么",
-        "怎么",
-        "怎样",
-        "如何",
-        "是否",
-        "有没有",
-        "吗",
-        "呢",
-        "请问",
-        "一下",
-        "介绍",
-        "讲",
-        "说",
-        "提到",
-        "规定",
-        "有关",
-        "相关",
-        "方面",
-        "情况",
-        "主要",
-        "具体",
-        "哪几项",
-        "哪几",
-        "几项",
-        "哪个",
-        "哪里",
-        "内容",
-        "要求",
-        "规划",
-        "文件",
-        "政策",
-    ]
-)
 _DIGIT = re.compile(r"\d")
 _A_NOT_A = re.compile(r"(\w)[不没]\1")
 _BOTH_PLACES = re.compile(r"两(?:个|座)?(?:城市|地方|市|地)")
@@ -82,7 +45,13 @@ MEANING_CLIP = 2.0  # standard deviations  # …whose best forward-looking sente
 class TermWeights:
     """Inverse document frequencies of jieba tokens over all indexed units."""
 
-    def __init__(self, paragraphs: list[Paragraph], df: dict[str, int] | None = None):
+    def __init__(
+        self,
+        paragraphs: list[Paragraph],
+        df: dict[str, int] | None = None,
+        question_words: frozenset[str] = frozenset(),
+    ):
+        self.question_words = question_words  # the profile's question_words.txt: they ask, never name
         self.n = max(len(paragraphs), 1)
         self.df: Counter[str] = Counter(df or {})
         if df is None:  # an index from before term_df.json was written: count now
@@ -103,7 +72,7 @@ class TermWeights:
         """Content terms of a question with their weights; place names, question words and ``skip``
         (colloquial variants already replaced by their canonical term) left out, but never a word of
         ``keep`` (the canonical terms: 就业 stays though the variant 就业岗位 holds it)."""
-        skip = set(_QUESTION_WORDS) | set(skip)
+        skip = set(self.question_words) | set(skip)
         for region in places:
             skip.update(place_aliases(region))
         # A place name followed by a word can be cut as one token (长沙人才总量 → 长沙人 / 才 / 总量): cut

@@ -106,7 +106,7 @@ class PolicyAssistant:
         self.profile = profile_of(settings)
         self.vocab = vocabulary(self.profile)
         self.embedder = build_embedder(settings.embed, settings.index.embed_batch_size)
-        self.terms = TermWeights(snapshot.paragraphs, snapshot.term_df)
+        self.terms = TermWeights(snapshot.paragraphs, snapshot.term_df, self.profile.question_words)
         self.llm = llm
         self.words = load_question_words(self.profile.folder)
         self.periods = {d: DocPeriod.of(e["meta"]) for d, e in snapshot.documents.items()}

@@ -311,3 +311,13 @@ def test_the_not_stated_sentence_names_what_the_asking_clause_names(assistant):
 def test_a_follow_up_is_answered_by_what_its_own_words_ask(assistant, before, follow_up, figure):
     answer = assistant.ask(follow_up, history=[{"role": "user", "content": before}])
     assert figure in first_line(answer) and not answer.refused
+
+
+def test_question_words_come_from_the_profile(assistant, tmp_path):
+    from policyqa.assistant.extractive import TermWeights
+
+    question = "长沙失业保险参保情况怎么样"
+    assert "情况" in assistant.profile.question_words  # profiles/renshe/question_words.txt
+    assert "情况" not in assistant.terms.query_terms(question, [])
+    bare = TermWeights(assistant.snapshot.paragraphs, assistant.snapshot.term_df)  # no question words
+    assert "情况" in bare.query_terms(question, [])

@@ -47,6 +47,7 @@ def test_five_year_plans_are_calendar_periods():
         # a rewritten follow-up's own words decide the kind asked, not its context's
         ("那规划里对以后最低工资怎么调（上文：湘潭的最低工资是多少）", "target", "listing"),
         ("湘潭失业保险金是最低工资的百分之多少？", "", "rate"),  # a share of a wage is no amount
+        ("具体有什么数字吗，比如养老金水平？", "", "figure"),  # 有什么数字 asks a figure, not a list
         ("长沙这几年失业保险要覆盖多少人？", "target", "count"),  # 要…多少 asks a goal
         ("长沙要新增多少技能人才？", "target", "count"),  # people counted by what they are
     ],
