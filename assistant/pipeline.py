@@ -35,7 +35,7 @@ from policyqa.assistant.query import QueryInfo, analyse
 from policyqa.assistant.refusal import Reason, RefusalFeatures, Thresholds, decide, not_stated_phrase
 from policyqa.assistant.retrieve import HybridRetriever
 from policyqa.assistant.select import DocPeriod, doc_period_covers
-from policyqa.assistant.slots import Slots, load_question_words, read_slots, split_context
+from policyqa.assistant.slots import Slots, load_question_words, read_slots
 from policyqa.core.profile import profile_of, refusal_thresholds
 from policyqa.core.settings import Settings
 from policyqa.core.text import CITATION_MARK, protect_brackets, split_sentences, strip_marks
@@ -284,10 +284,6 @@ class PolicyAssistant:
         """Read the question, then run the hybrid retriever: (QueryInfo, expanded question, fused hits)."""
         r = self.settings.retrieval
         info = analyse(question, self.snapshot.documents, self.vocab)
-        own, context = split_context(question)
-        if context:  # "帮了多少人（上文：…有哪些措施）": the follow-up's own words say what it asks
-            asked = analyse(own, self.snapshot.documents, self.vocab)
-            info.listing, info.numeric = asked.listing, asked.numeric or (info.numeric and not asked.listing)
         if slots is not None:
             self._scope_sub_places(info, slots)
             info.listing = info.listing or slots.value == "listing"  # the profile's cues (怎么治, 什么办法…)

@@ -292,11 +292,6 @@ def test_the_not_stated_sentence_names_what_the_asking_clause_names(assistant):
     ("before", "follow_up", "figure"),
     [
         (
-            "长沙有哪些就业困难人员帮扶措施",
-            "帮了多少人？",
-            "10.37万人",
-        ),  # asks a figure after a measures turn
-        (
             "长沙社会保障卡发卡数多少",
             "那电子社保卡发了多少？",
             "333.4万张",
