@@ -214,9 +214,10 @@ def _period(text: str, slots: Slots, words: QuestionWords) -> str:
     """The asked period; in a rewritten follow-up ("当初定的目标是多少（上文：…完成了多少）") the
     words of the new question decide before those of the context."""
     asked, context = split_context(text)
-    if context:
-        own = _period(asked, Slots(years=slots.years, plan_names=[]), words)
-        if own not in ("", "year"):
+    if context:  # the follow-up's own years and plan names, not those of its context
+        years = [y for y in slots.years if str(y) in asked]
+        own = _period(asked, Slots(years=years, plan_names=plan_names_in(asked)), words)
+        if own:
             return own
     if slots.years:
         return "year"

@@ -301,6 +301,8 @@ def test_the_not_stated_sentence_names_what_the_asking_clause_names(assistant):
             "上一个五年完成得怎么样？",
             "71.42万人",
         ),  # a result: not of 十四五
+        ("长沙失业保险参保人数2020年是多少", "那它的目标呢？", "212.7万人"),  # not the context's 2020
+        ("长沙城乡居民基本养老保险参保率目标", "十三五的时候是多少？", "2020年完成数"),  # not its 目标
     ],
 )
 def test_a_follow_up_is_answered_by_what_its_own_words_ask(assistant, before, follow_up, figure):
