@@ -111,6 +111,8 @@ class PolicyAssistant:
         self.words = load_question_words(self.profile.folder)
         self.periods = {d: DocPeriod.of(e["meta"]) for d, e in snapshot.documents.items()}
         self.regions = frozenset(e["meta"].get("region", "") for e in snapshot.documents.values()) - {""}
+        dates = [e["meta"]["date"][:4] for e in snapshot.documents.values() if e["meta"].get("date")]
+        self.last_issued = max(map(int, dates), default=0)  # no document reports a result after this year
         self.reranker = None
         if settings.retrieval.rerank_url:
             from policyqa.assistant.rerank import HTTPReranker
@@ -438,17 +440,13 @@ class PolicyAssistant:
             f"{s.text}{s.evidence.paragraph.section}{s.evidence.doc.get('title', '')}" for s in plan.sentences
         )
         periods = list(self.periods.values())
-        issued = [
-            int(e["meta"]["date"][:4]) for e in self.snapshot.documents.values() if e["meta"].get("date")
-        ]
         out = []
-        relative = slots.years[-1] if slots.relative_year else None  # the year 去年 stands for
         for year in dict.fromkeys(slots.years) if slots.figure else []:  # a plan period: never the situation
             # a result of a year after every document was issued (2023年实际…) is in none of them
-            later = slots.actual_asked and issued and year > max(issued)
+            later = slots.actual_asked and self.last_issued and year > self.last_issued
             if not later and (str(year) in quoted or any(doc_period_covers(year, p) for p in periods)):
                 continue
-            out.append(f"{year}年" + (f"（{slots.relative_year}）" if year == relative else ""))
+            out.append(f"{year}年{slots.said_as(year)}")
         for name in slots.plan_names:
             known = {p.name for p in periods} | {p.base_name for p in periods}
             if name not in known and name not in quoted:
@@ -584,14 +582,9 @@ class PolicyAssistant:
         elif slots.period == "now":
             period_text = "目前的数值"
         elif slots.years:
-            relative = slots.years[-1] if slots.relative_year else None  # the year 去年 stands for
             kind = "目标数值" if slots.target_asked else "实际数值" if slots.actual_asked else "数值"
             period_text = (
-                "、".join(
-                    f"{y}年" + (f"（{slots.relative_year}）" if y == relative else "")
-                    for y in dict.fromkeys(slots.years)
-                )
-                + f"的{kind}"
+                "、".join(f"{y}年{slots.said_as(y)}" for y in dict.fromkeys(slots.years)) + f"的{kind}"
             )
         elif slots.asked_plans:
             period_text = f"“{'、'.join(slots.asked_plans)}”时期的数值"

@@ -116,6 +116,10 @@ class Slots:
     def figure(self) -> bool:
         return self.value in ("amount", "rate", "count", "figure")
 
+    def said_as(self, year: int) -> str:
+        """How the question said a year: "（去年）" for the year a relative word stands for, else ""."""
+        return f"（{self.relative_year}）" if self.relative_year and year == self.years[-1] else ""
+
     def describe(self) -> str:
         parts = [f"{k}={v}" for k, v in (("period", self.period), ("value", self.value)) if v]
         if self.years:
@@ -151,11 +155,11 @@ def read_slots(
     slots = Slots(request_text=text)
     slots.places = find_places(text, words.place_aliases, words.generic_places, near)
     slots.plan_names = [f"十{m.group(1)}五" for m in PLAN_NAME.finditer(text)]  # in order, repeats kept
-    # a rewritten follow-up's own plan decides over its context's ("十四五目标（上文：十三五…）")
-    own = [f"十{m.group(1)}五" for m in PLAN_NAME.finditer(split_context(text)[0])]
+    # a rewritten follow-up's own words decide over its context's ("十四五目标（上文：十三五…）")
+    own_text, context = split_context(text)
+    own = [f"十{m.group(1)}五" for m in PLAN_NAME.finditer(own_text)]
     slots.asked_plans = own or slots.plan_names
-    asked, context = split_context(text)
-    if context and not own and _period(asked, Slots(years=slots.years), words) == "past":
+    if context and not own and _period(own_text, Slots(), words) == "past":
         slots.asked_plans = []  # "上一个五年完成得怎么样（上文：…十四五目标…）": a result, of no plan the context names
     slots.years = [int(y) for y in _YEAR.findall(text)]
     for name, offset in (("this_year", 0), ("next_year", 1), ("last_year", -1)):
@@ -165,16 +169,15 @@ def read_slots(
             slots.relative_year, slots.relative_offset = m.group(0), offset
             slots.years.append(today.year + offset)
     slots.period = _period(text, slots, words)
-    asked = split_context(text)[0]
-    asked = asking_clause(asked, words) or asked  # "去年新增多少，完成目标了吗": the figure's clause
-    slots.target_asked = _period(asked, Slots(plan_names=slots.plan_names), words) == "target"
+    asking = asking_clause(own_text, words) or own_text  # "去年新增多少，完成目标了吗": the figure's clause
+    asking_period = _period(asking, Slots(plan_names=slots.plan_names), words)
+    slots.target_asked = asking_period == "target"
     # what actually happened: the asking clause says so (实际, 完成了), or 去年/今年 without a goal word
-    slots.actual_asked = _period(asked, Slots(plan_names=slots.plan_names), words) == "past" or (
+    slots.actual_asked = asking_period == "past" or (
         bool(slots.relative_year) and slots.relative_offset <= 0 and not slots.target_asked
     )
     values = {name: p for name, p in words.value.items() if name not in _SCOPE}
     # a rewritten follow-up's own words decide the kind asked ("那规划里怎么调（上文：…是多少）")
-    own_text, context = split_context(text)
     slots.value = next((name for name, p in values.items() if p.search(own_text)), "") or next(
         (name for name, p in values.items() if context and p.search(context)), ""
     )
@@ -184,9 +187,7 @@ def read_slots(
         slots.value = "listing"  # only a noun names the kind (持卡人数…有啥目标): it asks what, not how much
     per_unit = words.value.get("per_unit")
     # an amount for one person or firm; a rate or a count "最高能达到多少" is no such thing
-    slots.per_unit = slots.value in ("amount", "figure") and bool(
-        per_unit and per_unit.search(split_context(text)[0])
-    )
+    slots.per_unit = slots.value in ("amount", "figure") and bool(per_unit and per_unit.search(own_text))
     slots.near_miss = next((name for name, p in words.near_miss.items() if p.search(text)), "")
     slots.metadata = next((name for name, p in words.metadata.items() if p.search(text)), "")
     return slots
