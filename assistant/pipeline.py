@@ -580,7 +580,7 @@ class PolicyAssistant:
         elif slots.period == "past":
             period_text = "已完成的数值"
         elif slots.period == "now":
-            period_text = "目前的数值"
+            period_text = "现行的数值" if slots.value == "amount" else "目前的数值"
         elif slots.years:
             kind = "目标数值" if slots.target_asked else "实际数值" if slots.actual_asked else "数值"
             period_text = (

@@ -115,6 +115,10 @@ class Candidate:
         if slots.asked_plans and not all(self._in_plan(name, period) for name in slots.asked_plans):
             return False
         if slots.period == "now":  # what holds now: a result already reached, never a plan's target
+            # An amount in force now (现在的最低工资, 目前的养老金) is set year by year outside a plan:
+            # the level a plan says was reached is related information, not today's amount.
+            if slots.value == "amount":
+                return False
             return self.period.kind in ("past", "") and not self.period.goal
         if slots.period in ("", "plan"):
             return True
