@@ -36,6 +36,7 @@ _LEADING_ORDINAL = re.compile(r"^\d{1,2}[.．、]\s*")
 MAX_SENTENCES = 3
 MAX_SENTENCES_LISTING = 6
 MAX_PARAGRAPHS = 3
+MAX_PARAGRAPHS_LISTING = 4  # measures spread over sections: a listing shows one more paragraph
 MAX_SECTION_UNITS = 8  # a named section's units, one opening sentence each
 WIDEN_SENTENCES = 3  # a measures answer also quotes this many sentences after its best match
 MEASURE_FLOOR = 0.25
@@ -324,6 +325,12 @@ def _indicator_phrase(
     return phrase.strip("的，, ") if 2 <= len(phrase) <= 24 else ""
 
 
+def not_mentioned(plan: ExtractivePlan, phrase: str, periods: dict) -> None:
+    """The documents say nothing of what ``phrase`` names: the plan's best sentences become related information."""
+    related = [_sentence_candidate(s, periods) for s in plan.sentences[:2]]
+    plan.selection = selection.Selection(related=related, mismatch="group", not_stated=phrase)
+
+
 def _sentence_candidate(s: ScoredSentence, periods: dict) -> selection.Candidate:
     """A quoted sentence as related information for a 未载明 answer (labelled with its place and period)."""
     ev = s.evidence
@@ -479,7 +486,7 @@ def _plan_sentences(
         return plan
     limit = MAX_SENTENCES_LISTING if info.listing else MAX_SENTENCES
     # A figure question wants the figure, not everything near it; a listing question wants breadth.
-    keep_ratio = 0.8 if info.numeric and not info.listing else 0.6
+    keep_ratio = 0.8 if info.numeric and not info.listing else 0.5
     ranked = sorted(scored, key=lambda s: s.score, reverse=True)
     best = ranked[0].score
     chosen: list[ScoredSentence] = []
@@ -488,7 +495,9 @@ def _plan_sentences(
         if s.score < keep_ratio * best or len(chosen) >= limit:
             break
         pid = s.evidence.paragraph.id
-        if pid not in paragraphs and len(paragraphs) >= MAX_PARAGRAPHS:
+        if pid not in paragraphs and len(paragraphs) >= (
+            MAX_PARAGRAPHS_LISTING if info.listing else MAX_PARAGRAPHS
+        ):
             continue
         chosen.append(s)
         if pid not in paragraphs:

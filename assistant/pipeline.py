@@ -16,13 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from llama_index.core.schema import QueryBundle
-from policyqa.assistant import docinfo
+from policyqa.assistant import docinfo, groups
 from policyqa.assistant.answer import REFUSAL, Answer, Citation, GroundingReport, RetrievedParagraph
 from policyqa.assistant.condense import Turn, condense_with_llm, normalise_history, rewrite
 from policyqa.assistant.extractive import (
     MAX_SECTION_UNITS,
     Evidence,
     TermWeights,
+    not_mentioned,
     plan_answer,
     render_answer,
     render_not_stated,
@@ -113,6 +114,7 @@ class PolicyAssistant:
         self.regions = frozenset(e["meta"].get("region", "") for e in snapshot.documents.values()) - {""}
         dates = [e["meta"]["date"][:4] for e in snapshot.documents.values() if e["meta"].get("date")]
         self.last_issued = max(map(int, dates), default=0)  # no document reports a result after this year
+        self.group_docs = groups.mentions(self.profile.groups, snapshot.paragraphs)
         self.reranker = None
         if settings.retrieval.rerank_url:
             from policyqa.assistant.rerank import HTTPReranker
@@ -230,6 +232,7 @@ class PolicyAssistant:
             pool,
             meaning,
         )
+        self._check_groups(plan, expanded, info, slots)
         features = self._refusal_features(plan, hits[: self.settings.retrieval.top_k], info, terms, slots)
         reason = decide(features, self._thresholds())
         answer.diagnostics = features.to_dict() | {"refusal_reason": reason.value, "slots": slots.describe()}
@@ -474,6 +477,25 @@ class PolicyAssistant:
             slot_mismatch=plan.selection.mismatch if plan.selection else "",
         )
 
+    def _check_groups(self, plan, expanded: str, info: QueryInfo, slots: Slots) -> None:
+        """A group of people no document of the asked place mentions: its measures are not stated."""
+        if slots.metadata or not plan.sentences:
+            return
+        asked = groups.named(expanded, self.profile.groups)
+        missing = groups.unmentioned(asked, self.group_docs, info.doc_ids or list(self.snapshot.documents))
+        if not missing:
+            return
+        place = "、".join(p.name for p in slots.sub_places) or "、".join(info.places)
+        said = [g for g in asked if g not in missing]
+        if (
+            said
+        ):  # "我家孩子有残疾，对这种就业困难的人有没有帮扶": the group the documents do name is asked too
+            plan.caveats.append(
+                f"以下为{place}{'、'.join(said)}的相关内容，文件未单独载明针对{'、'.join(missing)}的内容。"
+            )
+        else:
+            not_mentioned(plan, f"{place}针对{'、'.join(missing)}的专门内容", self.periods)
+
     def _near_miss(self, slots: Slots) -> str:
         """A national rule is a near miss only while no document applies nationwide."""
         if slots.near_miss == "national" and any(
@@ -522,8 +544,12 @@ class PolicyAssistant:
             asked = self._asked(slots, features)
             asked["indicator"] = plan.indicator if plan is not None else ""
             chosen = plan.selection if plan is not None and plan.selection else None
-            compared = reason is Reason.SLOT_MISMATCH and chosen is not None and chosen.mismatch == "compare"
-            phrase = chosen.not_stated if compared else not_stated_phrase(reason, features, asked)
+            own = (
+                reason is Reason.SLOT_MISMATCH
+                and chosen is not None
+                and chosen.mismatch in ("compare", "group")
+            )
+            phrase = chosen.not_stated if own else not_stated_phrase(reason, features, asked)
             related = chosen.related if chosen else []
             if reason is Reason.FOREIGN_PLACE or features.near_miss in ("eligibility", "legality"):
                 related = []  # another city's figures are no answer here, nor a plan's totals to one's own case

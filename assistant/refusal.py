@@ -78,8 +78,10 @@ def decide(f: RefusalFeatures, t: Thresholds) -> Reason:
     weak = coverage < t.min_coverage and f.dense_top < t.min_dense
     if weak:
         return Reason.WEAK_MATCH
-    if f.slot_mismatch and (f.figure_question or f.slot_mismatch == "compare"):
-        return Reason.SLOT_MISMATCH  # a comparison's verdict needs every side's figure, however it asks
+    if f.slot_mismatch and (f.figure_question or f.slot_mismatch in ("compare", "group")):
+        # a comparison's verdict needs every side's figure, however it asks; a group no document of
+        # the place mentions has no measures of its own there, however it asks
+        return Reason.SLOT_MISMATCH
     return Reason.NONE
 
 

@@ -33,6 +33,7 @@ class QuestionWords:
     metadata: dict[str, re.Pattern]
     request_prefix: re.Pattern
     request_suffix: re.Pattern
+    request_wrapper: re.Pattern | None  # words around a quoted message that only ask for a reply
     place_aliases: dict[str, list[str]]
     generic_places: frozenset[str]
     slot_terms: frozenset[
@@ -64,6 +65,7 @@ def load_question_words(profile_folder: Path | None = None) -> QuestionWords:
         metadata=compiled("metadata"),
         request_prefix=re.compile(data["request"]["prefix"]),
         request_suffix=re.compile(data["request"]["suffix"]),
+        request_wrapper=re.compile(data["request"]["wrapper"]) if data["request"].get("wrapper") else None,
         place_aliases={k: list(v) for k, v in places.get("aliases", {}).items()},
         generic_places=frozenset(places.get("generic", [])),
         slot_terms=frozenset(data.get("slot_terms", {}).get("words", [])),
@@ -138,8 +140,12 @@ def strip_request(question: str, words: QuestionWords) -> str:
     text = words.request_suffix.sub("", question.strip())
     text = words.request_prefix.sub("", text).strip()
     quoted = re.search(r"[“\"](.+?)[”\"]", text)
-    if quoted and len(quoted.group(1)) >= 6 and len(quoted.group(1)) >= len(text) - 12:
-        text = quoted.group(1)
+    if quoted and len(quoted.group(1)) >= 6:
+        outside = text.replace(quoted.group(0), "")
+        # 帮我给市民回复一下。市民来电说：“…”: the words around the message ask for a reply, nothing more
+        wrapper = words.request_wrapper is not None and bool(words.request_wrapper.search(outside))
+        if len(quoted.group(1)) >= len(text) - 12 or (wrapper and not re.search(r"[？?]", outside)):
+            text = quoted.group(1)
     return text or question
 
 

@@ -9,6 +9,8 @@ by path in ``Settings.profile``) holding plain-text data a non-programmer can ex
 - ``question_words.txt``: words that ask rather than say what is asked about;
 - ``intents.toml``: word lists that mark numeric, listing, comparison (and verdict: 哪个更高, 一样吗)
   and structure questions, and words that point at a part of a document (section);
+- ``groups.txt``: groups of people a measure can be aimed at (残疾人, 退役军人…), one per line with its
+  other names, so a question about a group its place's documents never mention is told so;
 - ``generic_places.txt``: words tagged as places that name no particular place (全省, 城区…);
 - ``places.toml``: the cities of a province, so a provincial document applies to questions naming them;
 - ``thresholds.toml``: refusal thresholds per embedding model, written by ``evals.calibrate --write``.
@@ -66,6 +68,7 @@ class Profile:
     reply: ReplyWording
     thresholds: dict[str, RefusalThresholds] = field(default_factory=dict)  # embedding model → thresholds
     provinces: dict[str, list[str]] = field(default_factory=dict)  # province → its cities (places.toml)
+    groups: tuple[tuple[str, ...], ...] = ()  # a group of people's names, the shown one first (groups.txt)
 
     def intent_pattern(self, intent: str) -> re.Pattern:
         """One regular expression matching any word of an intent's list (never matches when empty)."""
@@ -110,6 +113,7 @@ def _load(folder: Path) -> Profile:
         intents={name: tuple(str(w) for w in intents.get(name, ())) for name in INTENTS},
         generic_places=frozenset(_words(folder / "generic_places.txt")),
         ui_examples=tuple(str(q) for q in config.get("ui", {}).get("examples", ())),
+        groups=tuple(tuple(line.split()) for line in _words(folder / "groups.txt")),
         reply=reply,
         thresholds=read_thresholds(folder / "thresholds.toml"),
         provinces={

@@ -6,6 +6,7 @@ and an unscoped figure shown with its row's target."""
 from __future__ import annotations
 
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -318,3 +319,62 @@ def test_question_words_come_from_the_profile(assistant, tmp_path):
     assert "情况" not in assistant.terms.query_terms(question, [])
     bare = TermWeights(assistant.snapshot.paragraphs, assistant.snapshot.term_df)  # no question words
     assert "情况" in bare.query_terms(question, [])
+
+
+# -- groups of people, wrapped requests and words that look like slots ------------------------------------
+
+
+def test_a_group_no_document_of_the_place_mentions_is_not_stated_with_related_passages(assistant):
+    answer = assistant.ask("我家孩子是听力残疾，在湘潭找工作很难，政府有啥帮扶政策吗")
+    assert answer.refused and first_line(answer) == "所提供的政策文件未载明湘潭市针对残疾人的专门内容。"
+    assert "相关信息" in answer.text and answer.citations[0].doc_id == "xiangtan-hrss-14th-five-year-plan"
+    # the Changsha plan does name the group: answered there
+    changsha = assistant.ask("长沙对残疾人就业有什么措施？")
+    assert not changsha.refused and "残疾人" in changsha.text
+
+
+def test_a_group_asked_beside_one_the_documents_name_is_answered_with_a_caveat(assistant):
+    answer = assistant.ask("我家孩子有残疾，湘潭对这种就业困难的人有没有帮扶？")
+    assert not answer.refused
+    assert first_line(answer) == "以下为湘潭市就业困难人员的相关内容，文件未单独载明针对残疾人的内容。"
+    assert "就业困难" in answer.text.split("\n", 1)[1]
+
+
+def test_groups_are_read_from_the_profile(tmp_path):
+    from policyqa.assistant import groups
+    from policyqa.core.profile import PROFILES_DIR, load_profile
+
+    folder = tmp_path / "p"
+    shutil.copytree(PROFILES_DIR / "renshe", folder)
+    (folder / "groups.txt").write_text("# 注释\n护林员 护林\n", encoding="utf-8")
+    profile = load_profile(str(folder))
+    assert profile.groups == (("护林员", "护林"),)
+    paragraphs = [_paragraph("a", "加强护林队伍建设。")]
+    found = groups.mentions(profile.groups, paragraphs)
+    assert found == {"护林员": {"doc"}}
+    assert groups.unmentioned(groups.named("护林员有补贴吗", profile.groups), found, ["other"]) == ["护林员"]
+    assert groups.unmentioned(groups.named("护林员有补贴吗", profile.groups), found, ["doc"]) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        # the quoted message is the question when the words around it only ask for a reply
+        ("帮我给市民回复一下。市民来电说：“长沙对下岗职工有没有帮扶？”", "长沙对下岗职工有没有帮扶？"),
+        # a question outside the quote is the operator's own: kept whole
+        ("市民说“长沙对下岗职工有没有帮扶”，这句话出自哪个文件？", None),
+    ],
+)
+def test_a_quoted_message_inside_a_reply_request_is_the_question(question, asked):
+    slots = read_slots(question, WORDS)
+    assert slots.request_text == (asked or question)
+
+
+def test_words_about_the_asker_or_a_document_are_not_read_as_slots():
+    assert read_slots("我是长沙的下岗职工，今年45岁了，有没有帮扶？", WORDS).years == []
+    assert read_slots("我今年大学毕业，长沙有什么就业政策？", WORDS).years == []
+    assert read_slots("今年长沙最低工资是多少？", WORDS).years  # 今年 asked: still the current year
+    assert read_slots("领导要材料：湘潭劳动关系方面的主要任务，要点式列出来", WORDS).near_miss == ""
+    assert read_slots("办失业登记需要什么材料？", WORDS).near_miss == "procedure"
+    assert read_slots("那湘乡市分到多少任务", WORDS).value == "figure"
+    assert read_slots("湘潭的规划是市人社局发的还是市政府办公室发的", WORDS).metadata == "issuer"

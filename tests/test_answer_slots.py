@@ -112,6 +112,13 @@ def test_now_prefers_the_latest_result_and_labels_it(assistant):
     assert "182.8万人" in first_line(answer) and "（2020年" in first_line(answer)
 
 
+def test_an_amount_in_force_now_is_not_stated_and_the_plans_level_is_related(assistant):
+    answer = assistant.ask("长沙城区最低工资现在是多少？")
+    assert answer.refused and first_line(answer) == "所提供的政策文件未载明长沙市城区最低工资现行的数值。"
+    related = answer.text.split("相关信息")[1]
+    assert "长沙市“十三五”时期：" in related and "1700元/月" in related
+
+
 def test_asked_period_missing_says_not_stated_and_labels_related_figures(assistant):
     answer = assistant.ask("湘潭“十四五”期间城镇新增就业的目标是多少万人？")
     assert answer.refused and answer.text.startswith("所提供的政策文件未载明湘潭市")
