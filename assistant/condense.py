@@ -156,7 +156,10 @@ def _merge(question: str, context: str, documents: dict, slot_terms: frozenset[s
             for old in prev_places:
                 for alias in place_aliases(old):
                     merged = merged.replace(alias, "\0")
-            merged = re.sub("\0+", "和".join(place_aliases(p)[-1] for p in cur_places), merged)
+            places = cur_places
+            if _compared_with(question, cur_places):  # "比湘潭多多少": the context's place stays, beside it
+                places = prev_places + [p for p in cur_places if p not in prev_places]
+            merged = re.sub("\0+", "和".join(place_aliases(p)[-1] for p in places), merged)
         else:
             merged = "".join(place_aliases(p)[-1] for p in cur_places) + merged
     if cur.years:
@@ -188,6 +191,19 @@ def _merge(question: str, context: str, documents: dict, slot_terms: frozenset[s
             return "".join(place_aliases(p)[-1] for p in prev_places) + topic + _asking_tail(context)
         merged = f"{asked}{CONTEXT_OPEN}{_TRAILING.sub('', merged)}）"
     return merged
+
+
+_COMPARED_WITH = re.compile(r"(?:比|较)$")  # 比湘潭多多少: compared with the context's place
+
+
+def _compared_with(question: str, places: list[str]) -> bool:
+    """The follow-up compares its place with the context's ("比湘潭多多少", "比湘潭高吗")."""
+    for place in places:
+        for alias in place_aliases(place):
+            at = question.find(alias)
+            if at > 0 and _COMPARED_WITH.search(question[:at]):
+                return True
+    return False
 
 
 def _asking_tail(context: str) -> str:

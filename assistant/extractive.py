@@ -142,6 +142,7 @@ class ExtractivePlan:
     selection: selection.Selection | None = None  # the slot-matched figure, or why none matched
     caveats: list[str] = field(default_factory=list)  # e.g. a county asked, the city's measures given
     not_stated: list[str] = field(default_factory=list)  # compared places whose documents lack the figure
+    summary: tuple[str, Evidence] | None = None  # a list's one-line answer: its best item, place and period
 
 
 def _has_figure(sentence: str) -> bool:
@@ -282,6 +283,9 @@ def plan_answer(
             plan.lead += selection.target_beside(lead, cands)
         plan.lead_evidence = lead.evidence
         _quote_first(plan, lead)
+    if not wants_figure and plan.lead == "" and not plan.leads and not info.compare and not info.structure:
+        heads = selection.head_terms(topic, first, alternatives)
+        plan.summary = _summary(plan, periods, lambda text: selection.holds_heads(text, heads, alternatives))
     if slots.sub_places and not wants_figure:
         names = "、".join(p.name for p in slots.sub_places)
         regions = "、".join(
@@ -323,6 +327,36 @@ def _indicator_phrase(
         for name in sorted({place.name, place.name.rstrip("市县区")}, key=len, reverse=True):
             phrase = phrase.removeprefix(name)
     return phrase.strip("的，, ") if 2 <= len(phrase) <= 24 else ""
+
+
+SUMMARY_CHARS = 120  # a summary line longer than this is cut at a clause boundary
+
+
+def _summary(plan: ExtractivePlan, periods: dict, names_topic) -> tuple[str, Evidence] | None:
+    """A list's or a yes/no question's first line: its best-matching sentence with the place and period
+    it belongs to (长沙市“十四五”规划目标：…), so the first line answers before the quotes. None for a
+    named section's overview (its outline is the summary), when only table rows matched, or when the best
+    sentence does not name what was asked about (吸引人才 answered by 吸引…机构入驻园区)."""
+    if any(s.evidence.named for s in plan.sentences):
+        return None
+    best = next(
+        (s for s in plan.sentences if s.evidence.paragraph.kind not in ("table_row", "outline")), None
+    )
+    if best is None or not names_topic(best.text):
+        return None
+    ev = best.evidence
+    period = periods.get(ev.paragraph.doc_id) or selection.DocPeriod.of(ev.doc)
+    label = selection.label_period(best.text, ev.paragraph.section, period).text(period)
+    label = (
+        label.removesuffix("规划目标") + "规划提出" if label.endswith("规划目标") else label
+    )  # a measure, not a goal
+    region = ev.doc.get("region", "")
+    head = ("" if region and region in best.text else region) + label
+    text = _LEADING_ORDINAL.sub("", best.text).strip()
+    if len(text) > SUMMARY_CHARS:
+        cut = max(text.rfind(mark, 40, SUMMARY_CHARS) for mark in "，；,;")
+        text = text[: cut if cut > 0 else SUMMARY_CHARS].rstrip("，；,;") + "……"
+    return (f"{head}：{text}" if head else text), ev
 
 
 def not_mentioned(plan: ExtractivePlan, phrase: str, periods: dict) -> None:
@@ -616,13 +650,18 @@ def render_answer(plan: ExtractivePlan, mode: str, wording: ReplyWording | None 
     lead_lines = plan.not_stated + [
         f"{protect_brackets(text)}[{number[ev.paragraph.id]}]" for text, ev in leads
     ]
+    caveats = plan.caveats
+    if not leads and plan.summary is not None and plan.summary[1].paragraph.id in number:
+        text, ev = plan.summary  # after what the documents do not single out (a county, a group)
+        lead_lines += caveats + [f"{protect_brackets(text)}[{number[ev.paragraph.id]}]"]
+        caveats = []
     caveat = kind_caveat([ev.doc for ev in order])
     if mode == "reply":
         return _render_reply(plan, order, number, highlights, leads, groups, wording or reply_wording())
     text = render(
         "extractive_answer",
         lead="\n".join(lead_lines),
-        caveats=plan.caveats,
+        caveats=caveats,
         groups=[g for g in groups.values() if g["lines"]],
         notes=[n for n in notes if _note_applies(n, plan)],
         caveat=caveat,

@@ -378,3 +378,22 @@ def test_words_about_the_asker_or_a_document_are_not_read_as_slots():
     assert read_slots("办失业登记需要什么材料？", WORDS).near_miss == "procedure"
     assert read_slots("那湘乡市分到多少任务", WORDS).value == "figure"
     assert read_slots("湘潭的规划是市人社局发的还是市政府办公室发的", WORDS).metadata == "issuer"
+
+
+def test_a_list_question_is_answered_first_by_its_best_item_with_place_and_period(assistant):
+    answer = assistant.ask("长沙对就业困难人员有哪些帮扶措施，规划里怎么说的")
+    assert first_line(answer).startswith("长沙市“十四五”规划提出：") and "就业困难人员" in first_line(answer)
+    assert (
+        first_line(answer).endswith("[1]")
+        and answer.citations[0].doc_id == "changsha-hrss-14th-five-year-plan"
+    )
+    # a best sentence that does not name what was asked (吸引…机构入驻园区 for 吸引人才) is no first line
+    talent = assistant.ask("长沙怎么吸引人才来？有什么政策方向？")
+    assert first_line(talent).startswith("据《") and "500家" not in first_line(talent)
+
+
+def test_a_follow_up_comparing_with_another_place_keeps_the_first(assistant):
+    history = [{"role": "user", "content": "长沙十三五期间城镇新增就业多少人？"}]
+    answer = assistant.ask("比湘潭多多少", history=history)
+    lines = answer.text.split("\n")
+    assert "71.42万人" in lines[0] and "28万人" in lines[1]
