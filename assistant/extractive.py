@@ -351,7 +351,7 @@ def _summary(plan: ExtractivePlan, periods: dict, names_topic) -> tuple[str, Evi
         label.removesuffix("规划目标") + "规划提出" if label.endswith("规划目标") else label
     )  # a measure, not a goal
     region = ev.doc.get("region", "")
-    head = ("" if region and region in best.text else region) + label
+    head = ("" if region and best.text.startswith(region) else region) + label
     text = _LEADING_ORDINAL.sub("", best.text).strip()
     if len(text) > SUMMARY_CHARS:
         cut = max(text.rfind(mark, 40, SUMMARY_CHARS) for mark in "，；,;")

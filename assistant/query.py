@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from policyqa.assistant.slots import CONTEXT_OPEN
 from policyqa.index.headings import CN_NUM
 from policyqa.index.sparse import Vocabulary, vocabulary
 
@@ -68,6 +69,9 @@ def analyse(question: str, documents: dict[str, dict], vocab: Vocabulary | None 
     intent = vocab.profile.intent_pattern  # the profile's intents.toml word lists
     info.numeric = bool(intent("numeric").search(question))
     info.listing = bool(intent("listing").search(question))
+    own = question.split(CONTEXT_OPEN, 1)[0] if CONTEXT_OPEN in question else ""
+    if own and intent("numeric").search(own) and not intent("listing").search(own):
+        info.listing = False  # a follow-up asking a figure (多少…（上文：…有什么目标）) asks for no list
     info.verdict = bool(intent("verdict").search(question))
     info.compare = bool(intent("compare").search(question)) or len(info.places) > 1
     info.structure = bool(intent("structure").search(question))

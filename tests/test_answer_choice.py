@@ -397,3 +397,9 @@ def test_a_follow_up_comparing_with_another_place_keeps_the_first(assistant):
     answer = assistant.ask("比湘潭多多少", history=history)
     lines = answer.text.split("\n")
     assert "71.42万人" in lines[0] and "28万人" in lines[1]
+
+
+def test_a_follow_up_asking_a_figure_is_no_list_question_whatever_its_context_asked(assistant):
+    history = [{"role": "user", "content": "湘潭十四五期间职业技能培训有什么目标？"}]
+    answer = assistant.ask("那湘乡市分到多少任务", history=history)
+    assert answer.refused and first_line(answer).startswith("所提供的政策文件未载明湘乡市")
