@@ -268,6 +268,8 @@ def plan_answer(
             return plan
         # a verdict asked and no document gives the figure: judged as one question (which slot fails)
     plan.selection = selection.select(cands, slots, periods)
+    if wants_figure and plan.selection.lead is None and not plan.selection.mismatch:
+        _qualifier_unmatched(plan, cands, topic, alternatives, evidence)
     says_when = any(_DATE.search(s.text) for s in plan.sentences)
     if slots.value == "date" and not slots.metadata and plan.sentences and not says_when:
         # "什么时候能涨": none of the matching sentences says when
@@ -327,6 +329,34 @@ def _indicator_phrase(
         for name in sorted({place.name, place.name.rstrip("市县区")}, key=len, reverse=True):
             phrase = phrase.removeprefix(name)
     return phrase.strip("的，, ") if 2 <= len(phrase) <= 24 else ""
+
+
+def _qualifier_unmatched(
+    plan, cands, topic: dict[str, float], alternatives, evidence: list[Evidence]
+) -> None:
+    """The figures that name the asked indicator all lack a noun the question narrows it with, a noun
+    the documents do use elsewhere ("城乡居民基本养老保险参保人数" against "全市基本养老保险参保190万人"):
+    the narrower figure is not stated; those figures are related information."""
+    held = [c for c in cands if c.heads_held and c.topic >= selection.RELATED_MIN_TOPIC]
+    if not held:
+        return
+    texts = [fold(c.sentence) for c in held]
+    used = fold(" ".join(ev.paragraph.text for ev in evidence))
+
+    def said(term: str, text: str) -> bool:
+        return any(fold(a) in text for a in {term} | alternatives.get(term, set()))
+
+    narrowing = [
+        t
+        for t in topic
+        if len(t) >= 2
+        and selection.is_noun(t)
+        and said(t, used)
+        and not any(said(t, text) for text in texts)
+        and not any(t != o and t in o for o in topic)
+    ]
+    if narrowing:
+        plan.selection = selection.Selection(related=held[:2], mismatch="topic")
 
 
 SUMMARY_CHARS = 120  # a summary line longer than this is cut at a clause boundary

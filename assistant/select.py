@@ -236,7 +236,7 @@ def head_terms(
     whose last word jieba tags as a noun (参保人数, 失业保险; not 参加, 引进), in the order the question
     says them; with a question, only those it (or the everyday word a term stands for) says."""
     maximal = {t: w for t, w in terms.items() if not any(t != o and t in o for o in terms)}
-    heads = {t: w for t, w in maximal.items() if _is_noun(t)}
+    heads = {t: w for t, w in maximal.items() if is_noun(t)}
     folded = fold(question)
 
     def end(term: str) -> int:
@@ -250,7 +250,7 @@ def head_terms(
 
 
 @lru_cache(maxsize=4096)
-def _is_noun(term: str) -> bool:
+def is_noun(term: str) -> bool:
     from policyqa.index.sparse import pos_tags
 
     tags = pos_tags(term)

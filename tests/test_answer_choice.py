@@ -403,3 +403,14 @@ def test_a_follow_up_asking_a_figure_is_no_list_question_whatever_its_context_as
     history = [{"role": "user", "content": "湘潭十四五期间职业技能培训有什么目标？"}]
     answer = assistant.ask("那湘乡市分到多少任务", history=history)
     assert answer.refused and first_line(answer).startswith("所提供的政策文件未载明湘乡市")
+
+
+def test_a_figure_narrowed_by_a_noun_no_such_figure_has_is_not_stated(assistant):
+    answer = assistant.ask("湘潭十三五期间城乡居民基本养老保险参保人数是多少")
+    assert answer.refused and first_line(answer).startswith(
+        "所提供的政策文件未载明湘潭市城乡居民基本养老保险参保人数"
+    )
+    assert "湘潭市“十三五”时期：全市基本养老保险参保190万人" in answer.text.split("相关信息")[1]
+    # the broader figure asked as such is still answered
+    broad = assistant.ask("湘潭十三五期间基本养老保险参保人数是多少")
+    assert not broad.refused and "190万人" in first_line(broad)
