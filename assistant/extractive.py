@@ -287,7 +287,12 @@ def plan_answer(
         _quote_first(plan, lead)
     if not wants_figure and plan.lead == "" and not plan.leads and not info.compare and not info.structure:
         heads = selection.head_terms(topic, first, alternatives)
-        plan.summary = _summary(plan, periods, lambda text: selection.holds_heads(text, heads, alternatives))
+        plan.summary = _summary(
+            plan,
+            periods,
+            lambda text: selection.holds_heads(text, heads, alternatives),
+            slots.period != "past",
+        )
     if slots.sub_places and not wants_figure:
         names = "、".join(p.name for p in slots.sub_places)
         regions = "、".join(
@@ -362,16 +367,18 @@ def _qualifier_unmatched(
 SUMMARY_CHARS = 120  # a summary line longer than this is cut at a clause boundary
 
 
-def _summary(plan: ExtractivePlan, periods: dict, names_topic) -> tuple[str, Evidence] | None:
+def _summary(
+    plan: ExtractivePlan, periods: dict, names_topic, ahead: bool = True
+) -> tuple[str, Evidence] | None:
     """A list's or a yes/no question's first line: its best-matching sentence with the place and period
     it belongs to (长沙市“十四五”规划目标：…), so the first line answers before the quotes. None for a
     named section's overview (its outline is the summary), when only table rows matched, or when the best
     sentence does not name what was asked about (吸引人才 answered by 吸引…机构入驻园区)."""
     if any(s.evidence.named for s in plan.sentences):
         return None
-    best = next(
-        (s for s in plan.sentences if s.evidence.paragraph.kind not in ("table_row", "outline")), None
-    )
+    prose = [s for s in plan.sentences if s.evidence.paragraph.kind not in ("table_row", "outline")]
+    # what the plan will do answers before a review of the last period (unless the past is asked)
+    best = next((s for s in prose if not s.past or not ahead), prose[0] if prose else None)
     if best is None or not names_topic(best.text):
         return None
     ev = best.evidence
