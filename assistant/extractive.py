@@ -851,7 +851,7 @@ def render_not_stated(
             order.append(c.evidence)
     number = {ev.paragraph.id: n for n, ev in enumerate(order, start=1)}
     lines = [
-        f"{protect_brackets(selection.lead_text(c, periods))}[{number[c.evidence.paragraph.id]}]"
+        f"{protect_brackets(selection.related_line(c, periods))}[{number[c.evidence.paragraph.id]}]"
         for c in related
     ]
     lines = list(dict.fromkeys(lines))

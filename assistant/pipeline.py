@@ -553,6 +553,10 @@ class PolicyAssistant:
             related = chosen.related if chosen else []
             if reason is Reason.FOREIGN_PLACE or features.near_miss in ("eligibility", "legality"):
                 related = []  # another city's figures are no answer here, nor a plan's totals to one's own case
+            t = self._thresholds()
+            weak = features.best_coverage < t.min_coverage and features.dense_top < t.min_dense
+            if own and chosen.mismatch == "group" and weak:
+                related = []  # passages that matched the question weakly are no related information
             rendered = render_not_stated(phrase, related, self.periods, mode, self.reply_wording)
             answer.text = rendered.text
             answer.draft = rendered.draft

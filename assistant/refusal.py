@@ -70,6 +70,8 @@ def decide(f: RefusalFeatures, t: Thresholds) -> Reason:
         return Reason.ABSENT_TERMS
     if f.figure_question and f.absent_share >= 1.0:
         return Reason.ABSENT_TERMS  # "GDP是多少": no word of what is asked occurs in the documents
+    if f.slot_mismatch == "group":  # a group no document of the place names: said so, however well it matched
+        return Reason.SLOT_MISMATCH
     # A minority of words the documents never use are the asker's situation (装修, 老板): judge the rest.
     # When most of the question is unknown to the documents it is about something else: judge it all.
     coverage = (
@@ -78,10 +80,8 @@ def decide(f: RefusalFeatures, t: Thresholds) -> Reason:
     weak = coverage < t.min_coverage and f.dense_top < t.min_dense
     if weak:
         return Reason.WEAK_MATCH
-    if f.slot_mismatch and (f.figure_question or f.slot_mismatch in ("compare", "group")):
-        # a comparison's verdict needs every side's figure, however it asks; a group no document of
-        # the place mentions has no measures of its own there, however it asks
-        return Reason.SLOT_MISMATCH
+    if f.slot_mismatch and (f.figure_question or f.slot_mismatch == "compare"):
+        return Reason.SLOT_MISMATCH  # a comparison's verdict needs every side's figure, however it asks
     return Reason.NONE
 
 

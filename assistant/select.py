@@ -562,4 +562,7 @@ def target_beside(lead: Candidate, cands: list[Candidate]) -> str:
 
 
 def related_line(c: Candidate, periods: dict[str, DocPeriod]) -> str:
-    return lead_text(c, periods)
+    line = lead_text(c, periods)
+    if not c.figure:  # a measure the plan sets out, not a goal figure
+        line = line.replace("规划目标：", "规划提出：", 1)
+    return line
