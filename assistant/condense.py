@@ -38,7 +38,9 @@ _ASKING_HEAD = re.compile(
     r"(新|具体)?(措施|举措|政策|办法|打算|安排|计划|支持|帮扶|扶持|待遇|要求|任务)?"
 )
 _FIGURE_END = re.compile(r"(是多少|有多少|多少|达到多少|要达到多少)$")
-_PRONOUN = re.compile(r"它|其|这个|这项|该项|该|那个|这些|那些|上述|前面|这方面|此项|这一|他们")
+_PRONOUN = re.compile(
+    r"它|其|这个|这项|该项|该|那个|这些|那些|上述|前面|这方面|此项|这一|他们|这块|那块|里面|里头"
+)
 _NE_END = re.compile(r"呢[？?。\s]*$")
 _TRAILING = re.compile(r"[呢吗呀啊？?。！!\s]+$")
 _CONTENT = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")

@@ -428,10 +428,17 @@ def _first_part(question: str) -> str:
 
 
 def _situation_of(question: str) -> str:
-    """The leading clauses in which the asker tells their own situation (我刚下岗，), when a later clause asks."""
-    clauses = re.split(r"(?<=[，,；;。])", question)
+    """The leading clauses in which the asker tells their own situation (我刚下岗，) or why they ask
+    (写年终材料要用一个数：), when a later clause asks."""
+    clauses = re.split(r"(?<=[，,；;。：:])", question)
     situation = []
-    while len(clauses) > 1 and _SITUATION.match(clauses[0]) and not _ASKING.search(clauses[0]):
+    while (
+        len(clauses) > 1
+        and not _ASKING.search(clauses[0])
+        and (
+            _SITUATION.match(clauses[0]) or clauses[0].endswith(("：", ":"))  # 写年终材料要用一个数：…
+        )
+    ):
         situation.append(clauses.pop(0))
     return "".join(situation)
 

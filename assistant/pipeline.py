@@ -30,9 +30,9 @@ from policyqa.assistant.extractive import (
     sentence_meaning,
 )
 from policyqa.assistant.grounding import ground
-from policyqa.assistant.places import covers
+from policyqa.assistant.places import correct_homophones, covers
 from policyqa.assistant.prompts import render
-from policyqa.assistant.query import QueryInfo, analyse
+from policyqa.assistant.query import QueryInfo, analyse, place_aliases
 from policyqa.assistant.refusal import Reason, RefusalFeatures, Thresholds, decide, not_stated_phrase
 from policyqa.assistant.retrieve import HybridRetriever
 from policyqa.assistant.select import DocPeriod, doc_period_covers
@@ -112,6 +112,7 @@ class PolicyAssistant:
         self.words = load_question_words(self.profile.folder)
         self.periods = {d: DocPeriod.of(e["meta"]) for d, e in snapshot.documents.items()}
         self.regions = frozenset(e["meta"].get("region", "") for e in snapshot.documents.values()) - {""}
+        self.place_names = [alias for region in sorted(self.regions) for alias in place_aliases(region)]
         dates = [e["meta"]["date"][:4] for e in snapshot.documents.values() if e["meta"].get("date")]
         self.last_issued = max(map(int, dates), default=0)  # no document reports a result after this year
         self.group_docs = groups.mentions(self.profile.groups, snapshot.paragraphs)
@@ -187,6 +188,8 @@ class PolicyAssistant:
         if doc and doc not in self.snapshot.documents:
             raise QuestionError(f"unknown document {doc!r}", "所选文件不在索引中。")
         text, notices = clean_question(question)
+        text, fixes = correct_homophones(text, self.place_names)
+        notices += [f"已将问题中的“{written}”按“{name}”理解。" for written, name in fixes]
         turns = normalise_history(history)
 
         t = time.perf_counter()
@@ -417,7 +420,8 @@ class PolicyAssistant:
 
     def _foreign_places(self, info: QueryInfo, slots: Slots, plan=None) -> list[str]:
         """Places named that no indexed document applies to (a document without a region applies
-        everywhere) and that nothing quoted mentions (长沙和北京…合作 is answered by 长沙's plan)."""
+        everywhere) and that nothing quoted mentions (长沙和北京…合作 is answered by 长沙's plan). A
+        province named alone is such a place for city documents: they do not set its rules."""
         regions = [e["meta"].get("region", "") for e in self.snapshot.documents.values()]
         if any(not r for r in regions):
             return []
@@ -430,7 +434,8 @@ class PolicyAssistant:
                 continue
             if place.short in quoted:
                 continue
-            if not any(covers(region, place) or covers(place.name, _as_place(region)) for region in regions):
+            # a province named alone asks for its own rule, which a city's document does not set
+            if not any(covers(region, place) for region in regions):
                 foreign.append(place.name)
         if not slots.places:  # jieba's place names when the division list knows none (外国, 旧称…)
             foreign = [p for p in info.foreign_places if not info.doc_ids]
@@ -759,12 +764,6 @@ class PolicyAssistant:
                     return True  # the caller falls back to the extractive answer
                 self._refuse(answer, evidence, mode)
         return False
-
-
-def _as_place(region: str):
-    from policyqa.assistant.places import Place, place_of, short_name
-
-    return place_of(region) or place_of(short_name(region)) or Place(region, "city", region)
 
 
 def _supported_sentences(answer_text: str, n: int, paragraph: str) -> list[str]:

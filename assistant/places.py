@@ -166,3 +166,37 @@ def covers(region: str, place: Place) -> bool:
     if target.level == "city":
         return place.city == target.name or place.name == target.name
     return place.name == target.name
+
+
+@lru_cache(maxsize=4096)
+def _readings(ch: str) -> frozenset[str]:
+    from pypinyin import Style, pinyin
+
+    return frozenset(pinyin(ch, style=Style.TONE3, heteronym=True)[0])
+
+
+def _sounds_like(written: str, name: str) -> bool:
+    """A one-character homophone slip of an input method (湘谭 for 湘潭, 常沙 for 长沙): same length,
+    the same readings (tones too) character by character, and at least one character right."""
+    if written == name or len(written) != len(name):
+        return False
+    if not any(a == b for a, b in zip(written, name, strict=True)):
+        return False
+    return all(a == b or _readings(a) & _readings(b) for a, b in zip(written, name, strict=True))
+
+
+def correct_homophones(text: str, names: list[str]) -> tuple[str, list[tuple[str, str]]]:
+    """The text with place names written as homophones replaced by the names (湘谭 → 湘潭), and the
+    replacements made. Only the given names (the documents' places) are considered; readings come from
+    pypinyin's dictionary (offline, in the wheel)."""
+    fixes: list[tuple[str, str]] = []
+    for name in sorted(set(names), key=len, reverse=True):
+        if len(name) < _MIN_SHORT:
+            continue
+        for i in range(len(text) - len(name) + 1):
+            written = text[i : i + len(name)]
+            if _sounds_like(written, name) and (written, name) not in fixes:
+                fixes.append((written, name))
+    for written, name in fixes:
+        text = text.replace(written, name)
+    return text, fixes

@@ -110,6 +110,8 @@ class Candidate:
     is_cell: bool = False
     pairs: list[tuple[str, str]] = field(default_factory=list)  # "A、B分别为X、Y": [(A, X), (B, Y)]
     per_unit: bool = False  # a figure for one person or firm (每人, 最高, 元/月), not a total
+    summed: bool = False  # a total over several years (5年累计数, 累计新增)
+    added: bool = False  # what is added (新增…), not a level reached
 
     def matches_period(self, slots: Slots, period: DocPeriod) -> bool:
         if slots.asked_plans and not all(self._in_plan(name, period) for name in slots.asked_plans):
@@ -123,6 +125,8 @@ class Candidate:
         if slots.period in ("", "plan"):
             return True
         if slots.period == "year":
+            if len(set(slots.years)) == 1 and not slots.cumulative and self.summed:
+                return False  # one year asked: a total over the plan's years (5年累计数) is not that year's
             # 去年/今年新增多少: what happened, not the plan's goal for that year (明年 can only be a goal)
             if slots.relative_year and slots.actual_asked:
                 actual = self.period.kind == "past" and not self.period.goal
@@ -159,6 +163,8 @@ class Candidate:
 
     def matches_value(self, slots: Slots) -> bool:
         if slots.per_unit and not self.per_unit:  # 最多能贷多少: a total (累计发放7.28亿元) is not it
+            return False
+        if slots.level_asked and self.added:  # 要达到多少 (a level): 新增…2万人次 (what is added) is not it
             return False
         return slots.value not in _KIND_UNITS or slots.value in self.value_kinds
 
@@ -315,8 +321,11 @@ def candidates(
         elif p.kind in ("paragraph", "note"):
             out += _clauses(ev, p, terms, heads, period, region, words, alternatives)
     per_unit = words.value.get("per_unit_figure")
+    summed, added = words.period.get("summed"), words.period.get("added")
     for c in out:
         c.per_unit = bool(per_unit and per_unit.search(c.text))
+        c.summed = bool(summed and summed.search(c.text))
+        c.added = bool(added and added.search(c.text))
     return out
 
 

@@ -100,6 +100,8 @@ class Slots:
     plan_names: list[str] = field(default_factory=list)  # 十三五, 十四五 … (context included)
     asked_plans: list[str] = field(default_factory=list)  # those the figure must belong to
     relative_year: str = ""  # 今年 / 明年 / 去年 as written (its year is the last of ``years``)
+    cumulative: bool = False  # a total over several years is asked (累计, 一共, 这几年)
+    level_asked: bool = False  # a level reached is asked (达到多少, 总量), no increase (新增, 培养)
     relative_offset: int = 0  # 0 this year, 1 next year, -1 last year
     target_asked: bool = False  # the question's words ask for a goal (目标, 计划, 要达到…)
     actual_asked: bool = False  # …or for what actually happened (实际, 完成了, 去年新增多少)
@@ -175,6 +177,10 @@ def read_slots(
             slots.relative_year, slots.relative_offset = m.group(0), offset
             slots.years.append(today.year + offset)
     slots.period = _period(text, slots, words)
+    cumulative = words.period.get("cumulative")
+    slots.cumulative = bool(cumulative and cumulative.search(text))
+    level, increase = words.period.get("level"), words.period.get("increase")
+    slots.level_asked = bool(level and level.search(text)) and not (increase and increase.search(text))
     asking = asking_clause(own_text, words) or own_text  # "去年新增多少，完成目标了吗": the figure's clause
     asking_period = _period(asking, Slots(plan_names=slots.plan_names), words)
     slots.target_asked = asking_period == "target"
@@ -187,6 +193,10 @@ def read_slots(
     slots.value = next((name for name, p in values.items() if p.search(own_text)), "") or next(
         (name for name, p in values.items() if context and p.search(context)), ""
     )
+    if (
+        slots.value == "yesno" and asking != own_text
+    ):  # "任务是多少？区里有没有单独的数": the figure's clause asks
+        slots.value = next((name for name, p in values.items() if p.search(asking)), "yesno")
     figure, listing = words.value.get("figure"), words.value.get("listing")
     noun_only = slots.value in ("amount", "rate", "count") and figure and not figure.search(own_text)
     if noun_only and listing and listing.search(own_text):

@@ -414,3 +414,51 @@ def test_a_figure_narrowed_by_a_noun_no_such_figure_has_is_not_stated(assistant)
     # the broader figure asked as such is still answered
     broad = assistant.ask("湘潭十三五期间基本养老保险参保人数是多少")
     assert not broad.refused and "190万人" in first_line(broad)
+
+
+# -- hotline6 dev classes: slips, wider places, one year against a five-year total -------------------------
+
+
+def test_a_place_name_written_as_a_homophone_is_read_as_the_place(assistant):
+    from policyqa.assistant.places import correct_homophones
+
+    assert correct_homophones("湘谭的失业保险", ["湘潭", "长沙"]) == ("湘潭的失业保险", [("湘谭", "湘潭")])
+    assert correct_homophones("我想谈谈长沙的就业", ["湘潭", "长沙"])[1] == []  # 想谈: no character right
+    answer = assistant.ask("湘谭十三五期间失业保险参保多少人？")
+    assert "34万人" in first_line(answer) and "已将问题中的“湘谭”按“湘潭”理解。" in answer.notices
+
+
+def test_a_province_named_alone_is_not_answered_from_city_documents(assistant):
+    answer = assistant.ask("湖南省最低工资标准下一次什么时候调？调到多少？")
+    assert answer.refused and first_line(answer).startswith("所提供的政策文件未载明湖南省的相关内容")
+    assert "1700元/月" in first_line(assistant.ask("湖南省长沙市城区最低工资标准是多少？"))
+
+
+def test_one_year_is_not_answered_by_a_total_over_the_plans_years(assistant):
+    answer = assistant.ask("2020年那一年长沙城镇新增就业多少人？")
+    assert answer.refused and "71.42万人（5年累计数）" in answer.text.split("相关信息")[1]
+    assert "71.42万人" in first_line(assistant.ask("长沙十三五期间城镇新增就业累计多少人？"))
+    assert "2万人次" in first_line(assistant.ask("长沙到2025年要新增多少高技能人才？"))  # by 2025: a total
+
+
+def test_a_level_asked_is_not_answered_by_what_is_added(assistant):
+    history = [{"role": "user", "content": "长沙高技能人才现在有多少人？"}]
+    answer = assistant.ask("到2025年要达到多少？", history=history)
+    assert answer.refused and "2万人次" not in first_line(answer)
+
+
+def test_the_clause_that_asks_a_figure_decides_over_a_yes_no_remark(assistant):
+    slots = read_slots("雨湖区十四五期间新增就业任务是多少？区里有没有单独的数", WORDS)
+    assert slots.value == "figure"
+    assert read_slots("长沙对高校毕业生有没有什么目标？比如每年留多少人", WORDS).value == "count"
+    answer = assistant.ask("长沙到2030年城镇新增就业要达到多少？有没有个远期目标")
+    assert answer.refused and "2030年" in first_line(answer)
+    ok = assistant.ask("写年终材料要用一个数：湘潭十三五期间城镇新增就业累计是多少人？规划回顾部分应该有吧")
+    assert "28万人" in first_line(ok)  # the preface before the colon names no indicator
+
+
+def test_where_to_collect_is_a_procedure_and_a_follow_up_pointing_inside_keeps_its_place(assistant):
+    assert read_slots("那我现在要去哪个网点办，电子社保卡怎么领？", WORDS).near_miss == "procedure"
+    history = [{"role": "user", "content": "湘潭的规划有没有主要指标表？"}]
+    answer = assistant.ask("里面技能人才方面的指标是多少？", history=history)
+    assert answer.refused and first_line(answer).startswith("所提供的政策文件未载明湘潭市")
