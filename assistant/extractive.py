@@ -564,7 +564,7 @@ def _plan_sentences(
         return plan
     limit = MAX_SENTENCES_LISTING if info.listing else MAX_SENTENCES
     # A figure question wants the figure, not everything near it; a listing question wants breadth.
-    keep_ratio = 0.8 if info.numeric and not info.listing else 0.5
+    keep_ratio = 0.8 if info.numeric and not info.listing else 0.6
     ranked = sorted(scored, key=lambda s: s.score, reverse=True)
     best = ranked[0].score
     chosen: list[ScoredSentence] = []
