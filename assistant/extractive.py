@@ -384,9 +384,7 @@ def _summary(
     ev = best.evidence
     period = periods.get(ev.paragraph.doc_id) or selection.DocPeriod.of(ev.doc)
     label = selection.label_period(best.text, ev.paragraph.section, period).text(period)
-    label = (
-        label.removesuffix("规划目标") + "规划提出" if label.endswith("规划目标") else label
-    )  # a measure, not a goal
+    label = selection.measure_label(label)  # a measure, not a goal
     region = ev.doc.get("region", "")
     head = ("" if region and best.text.startswith(region) else region) + label
     text = _LEADING_ORDINAL.sub("", best.text).strip()
@@ -416,6 +414,8 @@ def _sentence_candidate(s: ScoredSentence, periods: dict) -> selection.Candidate
 
 _ASKING_WORDS = re.compile(r"(?:能|可以|可|要|打算)?(?:给|拿|领|贷|减|补|发|有|是|达到|达)?了?(?:多少|几)")
 _SITUATION = re.compile(r"^(?:我|我们|我家|本人|俺)")
+# Why one asks, before a colon ("写年终材料要用一个数：", "领导要材料："); not a topic ("城乡居民养老保险参保率：")
+_PURPOSE = re.compile(r"写|材料|汇报|要用|总结|报告|稿|发言|领导|整理")
 _ASKING = re.compile(r"多少|几|什么|哪|吗|呢|怎么|如何|是否|有没有|能不能|会不会")
 
 
@@ -436,7 +436,10 @@ def _situation_of(question: str) -> str:
         len(clauses) > 1
         and not _ASKING.search(clauses[0])
         and (
-            _SITUATION.match(clauses[0]) or clauses[0].endswith(("：", ":"))  # 写年终材料要用一个数：…
+            _SITUATION.match(clauses[0])
+            or (
+                clauses[0].endswith(("：", ":")) and bool(_PURPOSE.search(clauses[0]))
+            )  # 写年终材料要用一个数：
         )
     ):
         situation.append(clauses.pop(0))

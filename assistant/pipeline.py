@@ -188,7 +188,7 @@ class PolicyAssistant:
         if doc and doc not in self.snapshot.documents:
             raise QuestionError(f"unknown document {doc!r}", "所选文件不在索引中。")
         text, notices = clean_question(question)
-        text, fixes = correct_homophones(text, self.place_names)
+        text, fixes = correct_homophones(text, self.place_names, self.vocab.cut)
         notices += [f"已将问题中的“{written}”按“{name}”理解。" for written, name in fixes]
         turns = normalise_history(history)
 
@@ -235,7 +235,7 @@ class PolicyAssistant:
             pool,
             meaning,
         )
-        self._check_groups(plan, expanded, info, slots)
+        self._check_groups(plan, expanded, info, slots, doc)
         features = self._refusal_features(plan, hits[: self.settings.retrieval.top_k], info, terms, slots)
         reason = decide(features, self._thresholds())
         answer.diagnostics = features.to_dict() | {"refusal_reason": reason.value, "slots": slots.describe()}
@@ -434,6 +434,8 @@ class PolicyAssistant:
                 continue
             if place.short in quoted:
                 continue
+            if place.level == "province" and not _asks_about(slots.request_text, place.short):
+                continue  # "我是湖南人，想了解…": the asker's province, not the place asked about
             # a province named alone asks for its own rule, which a city's document does not set
             if not any(covers(region, place) for region in regions):
                 foreign.append(place.name)
@@ -482,12 +484,13 @@ class PolicyAssistant:
             slot_mismatch=plan.selection.mismatch if plan.selection else "",
         )
 
-    def _check_groups(self, plan, expanded: str, info: QueryInfo, slots: Slots) -> None:
+    def _check_groups(self, plan, expanded: str, info: QueryInfo, slots: Slots, doc: str | None) -> None:
         """A group of people no document of the asked place mentions: its measures are not stated."""
         if slots.metadata or not plan.sentences:
             return
         asked = groups.named(expanded, self.profile.groups)
-        missing = groups.unmentioned(asked, self.group_docs, info.doc_ids or list(self.snapshot.documents))
+        scope = [doc] if doc else info.doc_ids or list(self.snapshot.documents)  # the chosen document
+        missing = groups.unmentioned(asked, self.group_docs, scope)
         if not missing:
             return
         place = "、".join(p.name for p in slots.sub_places) or "、".join(info.places)
@@ -764,6 +767,12 @@ class PolicyAssistant:
                     return True  # the caller falls back to the extractive answer
                 self._refuse(answer, evidence, mode)
         return False
+
+
+def _asks_about(text: str, name: str) -> bool:
+    """The place is named outside the asker's own situation (我是湖南人，…)."""
+    clauses = re.split(r"[，,；;。！!？?]", text)
+    return any(name in c for c in clauses if not c.startswith(("我", "本人")))
 
 
 def _supported_sentences(answer_text: str, n: int, paragraph: str) -> list[str]:

@@ -185,17 +185,25 @@ def _sounds_like(written: str, name: str) -> bool:
     return all(a == b or _readings(a) & _readings(b) for a, b in zip(written, name, strict=True))
 
 
-def correct_homophones(text: str, names: list[str]) -> tuple[str, list[tuple[str, str]]]:
+def correct_homophones(text: str, names: list[str], cut) -> tuple[str, list[tuple[str, str]]]:
     """The text with place names written as homophones replaced by the names (湘谭 → 湘潭), and the
-    replacements made. Only the given names (the documents' places) are considered; readings come from
-    pypinyin's dictionary (offline, in the wheel)."""
+    replacements made. Only short names of the documents' places are considered (never 市/县/区 forms:
+    长沙是 is no slip for 长沙市), only when the text does not already name that place, and only a span
+    that jieba cuts as a word of its own (延长啥时候 holds no 长沙). Readings come from pypinyin's
+    dictionary (offline, in the wheel). ``cut``: the tokenizer (text → words covering it)."""
+    starts, ends, at = set(), set(), 0
+    for token in cut(text):
+        starts.add(at)
+        at += len(token)
+        ends.add(at)
     fixes: list[tuple[str, str]] = []
     for name in sorted(set(names), key=len, reverse=True):
-        if len(name) < _MIN_SHORT:
+        if len(name) < _MIN_SHORT or name.endswith(_SUFFIXES) or name in text:
             continue
         for i in range(len(text) - len(name) + 1):
             written = text[i : i + len(name)]
-            if _sounds_like(written, name) and (written, name) not in fixes:
+            fit = i in starts and i + len(name) in ends
+            if fit and (written, name) not in fixes and _sounds_like(written, name):
                 fixes.append((written, name))
     for written, name in fixes:
         text = text.replace(written, name)

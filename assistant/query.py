@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from policyqa.assistant.slots import CONTEXT_OPEN
+from policyqa.assistant.slots import CONTEXT_OPEN, split_context
 from policyqa.index.headings import CN_NUM
 from policyqa.index.sparse import Vocabulary, vocabulary
 
@@ -69,7 +69,7 @@ def analyse(question: str, documents: dict[str, dict], vocab: Vocabulary | None 
     intent = vocab.profile.intent_pattern  # the profile's intents.toml word lists
     info.numeric = bool(intent("numeric").search(question))
     info.listing = bool(intent("listing").search(question))
-    own = question.split(CONTEXT_OPEN, 1)[0] if CONTEXT_OPEN in question else ""
+    own = split_context(question)[0] if CONTEXT_OPEN in question else ""
     if own and intent("numeric").search(own) and not intent("listing").search(own):
         info.listing = False  # a follow-up asking a figure (多少…（上文：…有什么目标）) asks for no list
     info.verdict = bool(intent("verdict").search(question))

@@ -542,12 +542,16 @@ def _of_period_first(cands: list[Candidate], slots: Slots, periods: dict[str, Do
 
 
 def lead_text(
-    c: Candidate, periods: dict[str, DocPeriod], name_place: bool = True, focus: tuple[str, str] | None = None
+    c: Candidate,
+    periods: dict[str, DocPeriod],
+    name_place: bool = True,
+    focus: tuple[str, str] | None = None,
+    measure: bool = False,
 ) -> str:
     """The first line: place, period and the value in the document's words (and, for a 分别 list, which
     item the question asked about)."""
     period = periods.get(c.evidence.paragraph.doc_id, DocPeriod())
-    label = c.period.text(period)
+    label = measure_label(c.period.text(period)) if measure else c.period.text(period)
     place = c.region if name_place else ""
     if c.is_cell:
         return f"{place}{'：' if place else ''}{c.text}"
@@ -571,7 +575,9 @@ def target_beside(lead: Candidate, cands: list[Candidate]) -> str:
 
 
 def related_line(c: Candidate, periods: dict[str, DocPeriod]) -> str:
-    line = lead_text(c, periods)
-    if not c.figure:  # a measure the plan sets out, not a goal figure
-        line = line.replace("规划目标：", "规划提出：", 1)
-    return line
+    return lead_text(c, periods, measure=not c.figure)
+
+
+def measure_label(label: str) -> str:
+    """A period label for a measure the plan sets out, not a goal figure: “十四五”规划目标 → “十四五”规划提出."""
+    return label.removesuffix("规划目标") + "规划提出" if label.endswith("规划目标") else label

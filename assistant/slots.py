@@ -143,9 +143,10 @@ def strip_request(question: str, words: QuestionWords) -> str:
     text = words.request_prefix.sub("", text).strip()
     quoted = re.search(r"[“\"](.+?)[”\"]", text)
     if quoted and len(quoted.group(1)) >= 6:
-        outside = text.replace(quoted.group(0), "")
-        # 帮我给市民回复一下。市民来电说：“…”: the words around the message ask for a reply, nothing more
-        wrapper = words.request_wrapper is not None and bool(words.request_wrapper.search(outside))
+        before, outside = text[: quoted.start()], text.replace(quoted.group(0), "")
+        # 帮我给市民回复一下。市民来电说：“…”: the words before the message introduce it, and nothing
+        # around it asks a question of its own
+        wrapper = words.request_wrapper is not None and bool(words.request_wrapper.search(before))
         if len(quoted.group(1)) >= len(text) - 12 or (wrapper and not re.search(r"[？?]", outside)):
             text = quoted.group(1)
     return text or question
@@ -177,10 +178,10 @@ def read_slots(
             slots.relative_year, slots.relative_offset = m.group(0), offset
             slots.years.append(today.year + offset)
     slots.period = _period(text, slots, words)
-    cumulative = words.period.get("cumulative")
-    slots.cumulative = bool(cumulative and cumulative.search(text))
+    cumulative = words.period.get("cumulative")  # the follow-up's own words, not its context's
+    slots.cumulative = bool(cumulative and cumulative.search(own_text))
     level, increase = words.period.get("level"), words.period.get("increase")
-    slots.level_asked = bool(level and level.search(text)) and not (increase and increase.search(text))
+    slots.level_asked = bool(level and level.search(own_text)) and not (increase and increase.search(text))
     asking = asking_clause(own_text, words) or own_text  # "去年新增多少，完成目标了吗": the figure's clause
     asking_period = _period(asking, Slots(plan_names=slots.plan_names), words)
     slots.target_asked = asking_period == "target"

@@ -101,6 +101,11 @@ class Vocabulary:
             words = self._tokenizer().lcut_for_search(folded)
         return [w for w in (w.strip() for w in words) if w and _TOKEN_OK.search(w) and w not in _STOPWORDS]
 
+    def cut(self, text: str) -> list[str]:
+        """jieba's words of the text as written (with the profile's dictionary), covering it end to end."""
+        with _lock:
+            return self._tokenizer().lcut(text)
+
     def expand_query(self, text: str) -> tuple[str, set[str]]:
         """The question with official terms appended for everyday variants, and the variants found.
 

@@ -422,8 +422,16 @@ def test_a_figure_narrowed_by_a_noun_no_such_figure_has_is_not_stated(assistant)
 def test_a_place_name_written_as_a_homophone_is_read_as_the_place(assistant):
     from policyqa.assistant.places import correct_homophones
 
-    assert correct_homophones("湘谭的失业保险", ["湘潭", "长沙"]) == ("湘潭的失业保险", [("湘谭", "湘潭")])
-    assert correct_homophones("我想谈谈长沙的就业", ["湘潭", "长沙"])[1] == []  # 想谈: no character right
+    cut = assistant.vocab.cut
+    assert correct_homophones("湘谭的失业保险", ["湘潭", "长沙"], cut) == (
+        "湘潭的失业保险",
+        [("湘谭", "湘潭")],
+    )
+    assert correct_homophones("我想谈谈湘潭的就业", ["湘潭"], cut)[1] == []  # the place is named: no slip
+    assert correct_homophones("我想谈谈就业", ["湘潭"], cut)[1] == []  # 想谈: no character right
+    names = ["长沙市", "长沙"]
+    assert correct_homophones("缴费年限延长啥时候实施", names, cut)[1] == []  # 长啥 straddles two words
+    assert correct_homophones("事业单位招聘长沙市是不是", names, cut)[1] == []  # 沙市是: 市 forms never
     answer = assistant.ask("湘谭十三五期间失业保险参保多少人？")
     assert "34万人" in first_line(answer) and "已将问题中的“湘谭”按“湘潭”理解。" in answer.notices
 
@@ -462,3 +470,14 @@ def test_where_to_collect_is_a_procedure_and_a_follow_up_pointing_inside_keeps_i
     history = [{"role": "user", "content": "湘潭的规划有没有主要指标表？"}]
     answer = assistant.ask("里面技能人才方面的指标是多少？", history=history)
     assert answer.refused and first_line(answer).startswith("所提供的政策文件未载明湘潭市")
+
+
+def test_the_new_patterns_do_not_fire_on_everyday_questions(assistant):
+    # review cases: each pattern added this release, against a question it must leave alone
+    assert read_slots("失业保险金是按月发的还是一次性发的", WORDS).metadata == ""
+    assert read_slots("今年毕业生就业见习补贴是多少", WORDS).years  # 今年毕业生: the year is asked
+    assert read_slots("长沙人才政策怎么领先全国", WORDS).near_miss == ""
+    kept = "之前反映过“零工市场建设”的事，湘潭规划里有没有提到"
+    assert read_slots(kept, WORDS).request_text == kept
+    answer = assistant.ask("我是湖南人，想了解长沙城镇新增就业目标是多少")
+    assert not answer.refused and "75万人" in first_line(answer)  # the asker's province is no place asked
