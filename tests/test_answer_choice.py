@@ -477,6 +477,8 @@ def test_the_new_patterns_do_not_fire_on_everyday_questions(assistant):
     assert read_slots("失业保险金是按月发的还是一次性发的", WORDS).metadata == ""
     assert read_slots("今年毕业生就业见习补贴是多少", WORDS).years  # 今年毕业生: the year is asked
     assert read_slots("长沙人才政策怎么领先全国", WORDS).near_miss == ""
+    for asked in ("湘潭规划主要目标那一章怎么写的", "长沙规划拟达到多少"):  # 写 / 拟 here ask no reply draft
+        assert read_slots(asked, WORDS).request_text == asked
     kept = "之前反映过“零工市场建设”的事，湘潭规划里有没有提到"
     assert read_slots(kept, WORDS).request_text == kept
     answer = assistant.ask("我是湖南人，想了解长沙城镇新增就业目标是多少")
