@@ -240,7 +240,7 @@ def plan_answer(
     # "我刚下岗，…新增多少工作岗位": the asker's situation names no indicator; "那电子社保卡发了多少（上文：
     # …社会保障卡发卡数…）": a follow-up that names its own topic is asked about that one
     own = {t: w for t, w in topic.items() if _said(t, first, alternatives)}
-    if _situation_of(info.text) or (
+    if situation_of(info.text) or (
         split_context(info.text)[1] and selection.head_terms(own, first, alternatives)
     ):
         topic = own or topic
@@ -424,10 +424,10 @@ def _first_part(question: str) -> str:
     and without the asker's own situation before it ("我刚下岗，…新增多少工作岗位" → "…新增多少工作岗位")."""
     asked = _asked_part(question)
     first = next((q for q in re.split(r"[？?]", asked) if q.strip()), asked)
-    return first[len(_situation_of(first)) :]
+    return first[len(situation_of(first)) :]
 
 
-def _situation_of(question: str) -> str:
+def situation_of(question: str) -> str:
     """The leading clauses in which the asker tells their own situation (我刚下岗，) or why they ask
     (写年终材料要用一个数：), when a later clause asks."""
     clauses = re.split(r"(?<=[，,；;。：:])", question)

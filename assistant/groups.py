@@ -9,17 +9,17 @@ from __future__ import annotations
 
 def mentions(groups: tuple[tuple[str, ...], ...], paragraphs) -> dict[str, set[str]]:
     """Each group's shown name → the documents whose text names it by any of its names."""
-    out: dict[str, set[str]] = {names[0]: set() for names in groups if names}
+    out: dict[str, set[str]] = {names[0]: set() for names in groups}
     for p in paragraphs:
         for names in groups:
-            if names and any(name in p.text for name in names):
+            if any(name in p.text for name in names):
                 out[names[0]].add(p.doc_id)
     return out
 
 
 def named(text: str, groups: tuple[tuple[str, ...], ...]) -> list[str]:
     """The groups a text names by any of their names (shown names, in profile order)."""
-    return [names[0] for names in groups if names and any(name in text for name in names)]
+    return [names[0] for names in groups if any(name in text for name in names)]
 
 
 def unmentioned(names: list[str], found: dict[str, set[str]], doc_ids: list[str]) -> list[str]:

@@ -28,6 +28,7 @@ from policyqa.assistant.extractive import (
     render_answer,
     render_not_stated,
     sentence_meaning,
+    situation_of,
 )
 from policyqa.assistant.grounding import ground
 from policyqa.assistant.places import correct_homophones, covers
@@ -434,7 +435,8 @@ class PolicyAssistant:
                 continue
             if place.short in quoted:
                 continue
-            if place.level == "province" and not _asks_about(slots.request_text, place.short):
+            asked = slots.request_text[len(situation_of(slots.request_text)) :]
+            if place.level == "province" and place.short not in asked:
                 continue  # "我是湖南人，想了解…": the asker's province, not the place asked about
             # a province named alone asks for its own rule, which a city's document does not set
             if not any(covers(region, place) for region in regions):
@@ -767,12 +769,6 @@ class PolicyAssistant:
                     return True  # the caller falls back to the extractive answer
                 self._refuse(answer, evidence, mode)
         return False
-
-
-def _asks_about(text: str, name: str) -> bool:
-    """The place is named outside the asker's own situation (我是湖南人，…)."""
-    clauses = re.split(r"[，,；;。！!？?]", text)
-    return any(name in c for c in clauses if not c.startswith(("我", "本人")))
 
 
 def _supported_sentences(answer_text: str, n: int, paragraph: str) -> list[str]:
