@@ -35,6 +35,8 @@ _DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|[年月]底|年内|年前|上半�
 _LEADING_ORDINAL = re.compile(r"^\d{1,2}[.．、]\s*")
 MAX_SENTENCES = 3
 MAX_SENTENCES_LISTING = 6
+MAX_ITEM_TITLE = 24  # a numbered item's opening unit this short is its title (3.高技能人才“传帮带”计划。)
+MAX_SENTENCES_FILLED = 10  # a list's quoted paragraphs may add their other on-topic sentences up to this
 MAX_PARAGRAPHS = 3
 MAX_PARAGRAPHS_LISTING = 4  # measures spread over sections: a listing shows one more paragraph
 MAX_SECTION_UNITS = 8  # a named section's units, one opening sentence each
@@ -589,8 +591,27 @@ def _plan_sentences(
         chosen = sorted(chosen, key=lambda s: not _has_figure(s.text))
     if measures:
         chosen = _widen_measures(chosen, scored, limit)
+    if info.listing:
+        chosen = _fill_paragraphs(chosen, scored)
     plan.sentences = chosen
     return plan
+
+
+def _fill_paragraphs(chosen: list[ScoredSentence], scored: list[ScoredSentence]) -> list[ScoredSentence]:
+    """A list's measures sit side by side in one paragraph (建立…；健全…；推行…): a quoted paragraph's
+    other sentences on the asked topic belong to the answer too, up to ``MAX_SENTENCES_FILLED``."""
+    have = {(id(s.evidence), s.index) for s in chosen}
+    quoted = {id(s.evidence) for s in chosen}
+    extra = [
+        s
+        for s in scored
+        if id(s.evidence) in quoted
+        and (id(s.evidence), s.index) not in have
+        and s.coverage > 0
+        and not s.past
+    ]
+    room = MAX_SENTENCES_FILLED - len(chosen)
+    return chosen + sorted(extra, key=lambda s: -s.score)[: max(room, 0)]
 
 
 def _widen_measures(chosen: list[ScoredSentence], scored: list[ScoredSentence], limit: int) -> list:
@@ -741,8 +762,15 @@ def _plain(ev: Evidence, quoted: list[ScoredSentence]) -> str:
     p = ev.paragraph
     if p.kind == "table_row" and p.table.get("cells"):
         return table_row_sentence(p)
-    text = "".join(s.text for s in quoted).strip()
+    units = sorted(quoted, key=lambda s: s.index)
+    if len(units) > 1 and _is_item_title(units[0]):  # "3.高技能人才“传帮带”计划。" names, the rest says
+        units = units[1:]
+    text = "".join(s.text for s in units).strip()
     return _LEADING_ORDINAL.sub("", text.removeprefix("——"))
+
+
+def _is_item_title(s: ScoredSentence) -> bool:
+    return s.index == 0 and bool(_LEADING_ORDINAL.match(s.text)) and len(s.text) <= MAX_ITEM_TITLE
 
 
 def table_row_sentence(p: Paragraph) -> str:

@@ -363,6 +363,9 @@ def test_groups_are_read_from_the_profile(tmp_path):
         ("帮我给市民回复一下。市民来电说：“长沙对下岗职工有没有帮扶？”", "长沙对下岗职工有没有帮扶？"),
         # a question outside the quote is the operator's own: kept whole
         ("市民说“长沙对下岗职工有没有帮扶”，这句话出自哪个文件？", None),
+        # "市民问…" without a colon: the asker, not a topic (市民 would match 农民工市民化)
+        ("市民问长沙对返乡创业的农民工有什么支持，帮我拟个答复口径", "长沙对返乡创业的农民工有什么支持"),
+        ("市民问题反映渠道有哪些？", None),
     ],
 )
 def test_a_quoted_message_inside_a_reply_request_is_the_question(question, asked):
@@ -483,3 +486,20 @@ def test_the_new_patterns_do_not_fire_on_everyday_questions(assistant):
     assert read_slots(kept, WORDS).request_text == kept
     answer = assistant.ask("我是湖南人，想了解长沙城镇新增就业目标是多少")
     assert not answer.refused and "75万人" in first_line(answer)  # the asker's province is no place asked
+
+
+# -- lists ------------------------------------------------------------------------------------------------
+
+
+def test_a_list_quotes_the_other_measures_of_a_paragraph_it_cites(assistant):
+    # the paragraph on skills training names 岗前培训…企业新型学徒制培训 in its second sentence
+    answer = assistant.ask("湘潭对技能人才培养有什么举措？")
+    assert not answer.refused
+    assert "企业新型学徒制培训" in answer.text
+
+
+def test_a_reply_reads_a_paragraph_in_order_without_its_item_title(assistant):
+    answer = assistant.ask("市民留言：“湘潭对技能人才培养有什么举措？”请起草答复。", mode="reply")
+    assert "“传帮带”计划。" not in answer.draft  # the numbered item's title is no sentence of a reply
+    assert "发挥高技能人才传帮带作用" in answer.draft
+    assert answer.draft.index("发挥高技能人才传帮带作用") < answer.draft.index("推进技能大师工作室建设")
