@@ -629,7 +629,9 @@ class PolicyAssistant:
         elif slots.asked_plans:
             period_text = f"“{'、'.join(slots.asked_plans)}”时期的数值"
         regions = [e["meta"].get("region", "") for e in self.snapshot.documents.values()]
-        return {"place": place, "period_text": period_text, "coverage": "、".join(r for r in regions if r)}
+        kind = {"count": "数量", "amount": "金额", "rate": "比例"}.get(slots.value, "")
+        coverage = "、".join(r for r in regions if r)
+        return {"place": place, "period_text": period_text, "coverage": coverage, "kind": kind}
 
     def _citations(
         self, cited: list[Evidence], highlights: dict[str, list[str]], numbers: list[int] | None = None

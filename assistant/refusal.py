@@ -109,6 +109,9 @@ def not_stated_phrase(reason: Reason, f: RefusalFeatures, asked: dict) -> str:
             indicator = asked.get("indicator", "")
             return f"{place}{indicator}的具体时间安排" if len(indicator) >= 4 else "所问事项的具体时间安排"
         if asked.get("indicator"):
-            return f"{place}{asked['indicator']}{asked.get('period_text') or '的具体数值'}"
+            period_text = asked.get("period_text") or "的具体数值"
+            if f.slot_mismatch == "value" and asked.get("kind"):  # 覆盖率 stated, 人数 asked
+                period_text = period_text.removesuffix("数值") + asked["kind"]
+            return f"{place}{asked['indicator']}{period_text}"
         return "与问题直接对应的数据"
     return "相关内容"

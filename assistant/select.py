@@ -524,6 +524,14 @@ def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) 
         ):
             return Selection(related=near[:2], mismatch="period")
         return Selection(related=near[:2], mismatch="topic")
+    of_asked = [  # the asked period and place, another kind of value (覆盖率 for 多少人): said as such
+        c
+        for c in on_topic
+        if c.matches_places(slots)
+        and c.matches_period(slots, periods.get(c.evidence.paragraph.doc_id, DocPeriod()))
+    ]
+    if of_asked:
+        return Selection(related=of_asked[:2], mismatch="value")
     c = on_topic[0]
     period = periods.get(c.evidence.paragraph.doc_id, DocPeriod())
     if not c.matches_places(slots):  # the city's figure for the asked period is the nearest

@@ -243,3 +243,12 @@ def test_related_terms_are_read_from_the_thesaurus(tmp_path):
     path.write_text("# comment\n社会保险 社保\n高技能人才 ~ 高级工以上 高级技工\n", encoding="utf-8")
     assert _thesaurus(path) == {"社保": "社会保险"}
     assert _related(path) == {"高技能人才": ("高级工以上", "高级技工")}
+
+
+def test_a_count_asked_where_the_plan_states_a_rate_says_which_kind_is_missing(assistant):
+    # the plan's 十四五 target for pensions is a coverage rate (96%以上), not a number of people
+    answer = assistant.ask("长沙准备让多少人参加养老保险？")
+    assert answer.refused
+    assert "目标数量" in first_line(answer) and "目标数值" not in first_line(answer)
+    related = answer.text.split("\n")[2]  # the asked period's rate first, not the 2020 result
+    assert "96%" in related and "2020" not in related
