@@ -37,6 +37,7 @@ MAX_SENTENCES = 3
 MAX_SENTENCES_LISTING = 6
 MAX_ITEM_TITLE = 24  # a numbered item's opening unit this short is its title (3.高技能人才“传帮带”计划。)
 MAX_SENTENCES_FILLED = 10  # a list's quoted paragraphs may add their other on-topic sentences up to this
+VERBATIM_BONUS = 0.3  # a figure saying more of the question's words around its indicator ranks higher
 MAX_PARAGRAPHS = 3
 MAX_PARAGRAPHS_LISTING = 4  # measures spread over sections: a listing shows one more paragraph
 MAX_SECTION_UNITS = 8  # a named section's units, one opening sentence each
@@ -247,6 +248,7 @@ def plan_answer(
     ):
         topic = own or topic
     cands = selection.candidates(pool or evidence, topic, words, alternatives, first)
+    _prefer_verbatim(cands, plan.indicator, asking)
     if df is not None and _unknown_indicator(terms, df, alternatives, info.text, words):
         for c in cands:  # no figure can name an indicator the documents never mention
             c.heads_held = False
@@ -307,6 +309,33 @@ def plan_answer(
                 f"以下为{regions}的规划内容，适用于{names}；文件未单独载明{names}的具体安排。"
             )
     return plan
+
+
+def _prefer_verbatim(cands: list, indicator: str, clause: str) -> None:
+    """ "能拿多少一次性创业补贴": of the figures naming the indicator (创业补贴), the ones that say more of
+    the question's own words around it (一次性创业补贴, not 一次性求职创业补贴) rank higher."""
+    if not indicator or indicator not in clause:
+        return
+    spans = {id(c): _verbatim_span(clause, indicator, c.text) for c in cands}
+    longest = max(spans.values(), default=0)
+    if longest <= len(indicator):
+        return
+    for c in cands:
+        if spans[id(c)] == longest:
+            c.topic += VERBATIM_BONUS
+
+
+def _verbatim_span(clause: str, indicator: str, text: str) -> int:
+    """How long a stretch of ``clause`` around ``indicator`` ``text`` says word for word (0: not even it)."""
+    start = clause.find(indicator)
+    end = start + len(indicator)
+    if indicator not in text:
+        return 0
+    while start > 0 and clause[start - 1 : end] in text:
+        start -= 1
+    while end < len(clause) and clause[start : end + 1] in text:
+        end += 1
+    return end - start
 
 
 def _indicator_phrase(

@@ -31,6 +31,7 @@ class QueryInfo:
     verdict: bool = False  # asks which of the compared is higher, or whether they are the same
     structure: bool = False  # asks how a document is organised (几章, 目录…)
     section_cue: bool = False  # points at a part of a document (那一章, 怎么写的…)
+    locate: bool = False  # asks which part of a document covers a topic (讲社会保障的是哪一章)
     foreign_places: list[str] = field(default_factory=list)  # places named that no document covers
     synonym_variants: set[str] = field(default_factory=set)
     related: dict[str, set[str]] = field(default_factory=dict)  # a term asked → its other names (profile)
@@ -76,6 +77,9 @@ def analyse(question: str, documents: dict[str, dict], vocab: Vocabulary | None 
     info.compare = bool(intent("compare").search(question)) or len(info.places) > 1
     info.structure = bool(intent("structure").search(question))
     info.section_cue = bool(intent("section").search(question))
+    info.locate = bool(intent("locate").search(question))
+    if info.locate:  # "在哪个章节": one part, not the document's whole table of contents
+        info.structure = False
     known = {
         alias
         for entry in documents.values()

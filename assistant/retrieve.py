@@ -24,7 +24,7 @@ from llama_index.core.vector_stores import FilterOperator, MetadataFilter, Metad
 from policyqa.assistant.query import QueryInfo, heading_matches_ref
 from policyqa.core.settings import RetrievalSettings
 from policyqa.index.chunk import Paragraph, section_id
-from policyqa.index.sparse import Vocabulary, search_bm25
+from policyqa.index.sparse import Vocabulary, search_bm25, vocabulary
 from policyqa.index.store import IndexSnapshot
 
 
@@ -171,6 +171,10 @@ class HybridRetriever(BaseRetriever):
         scope = set(self._scope or self._snapshot.documents)
         records = [r for r in self._snapshot.sections.values() if r.doc_id in scope]
         wanted = _named_sections(records, self._info)
+        if not wanted and self._info.locate:
+            vocab = self._vocab or vocabulary()
+            words = {w for w in vocab.cut(self._info.text) if len(w) >= 2} - vocab.profile.question_words
+            wanted = _located_sections(fused, self._snapshot, words)
         injected_units: list[Paragraph] = []
         if self._info.structure:
             roots = (self._snapshot.by_section.get(section_id(doc_id, ()), []) for doc_id in scope)
@@ -247,6 +251,49 @@ def _named_sections(records, info: QueryInfo) -> list:
     if info.section_cue and _LAST_PART.search(folded_question):  # "规划最后的保障措施那部分"
         named += _last_parts(records, named)
     return named
+
+
+LOCATE_HITS = 8  # the best hits whose place in the document says which part covers the topic
+LOCATE_SHARE = 0.6  # a part of many sections answers with its one section holding this share of the hits
+LOCATE_CONTAINER = 4
+
+
+def _located_sections(fused: list[NodeWithScore], snapshot, words: set[str]) -> list:
+    """The part of each document a topic is treated in, for "讲社会保障的是哪一章": the top-level part
+    whose title says a word of the question (社会保障 is said all over a 人力资源和社会保障 plan, not in
+    its chapter titles), otherwise the one its best paragraphs sit in. A part of many sections whose own title says
+    none of the question (三、重点任务) answers with its one section that does, or that holds most hits.
+    Table rows and outlines say little about where a topic is treated."""
+    hits: dict[tuple[str, ...], float] = {}
+    paragraphs = [snapshot.by_id.get(h.node.node_id) for h in fused]
+    paragraphs = [p for p in paragraphs if p is not None and p.kind == "paragraph" and p.section_path]
+    for rank, p in enumerate(paragraphs[:LOCATE_HITS]):
+        for depth in (1, 2):
+            if len(p.section_path) >= depth:
+                key = (p.doc_id, *p.section_path[:depth])
+                hits[key] = hits.get(key, 0.0) + 1.0 / (1 + rank)
+
+    def titled(record) -> bool:
+        return any(w in _title_core(record.title) for w in words)
+
+    out = []
+    for doc_id in dict.fromkeys(p.doc_id for p in paragraphs[:LOCATE_HITS]):
+        parts = [r for r in snapshot.sections.values() if r.doc_id == doc_id and len(r.path) == 1]
+        parts = [r for r in parts if r.kind not in ("document", "preamble")]
+        parts = [r for r in parts if titled(r)] or parts  # a title that says the topic decides
+        record = max(parts, key=lambda r: hits.get((doc_id, *r.path), 0.0), default=None)
+        if record is None or not (titled(record) or hits.get((doc_id, *record.path))):
+            continue
+        if len(record.children) >= LOCATE_CONTAINER and not titled(record):
+            inner = [snapshot.sections[c] for c in record.children if c in snapshot.sections]
+            named = [r for r in inner if titled(r)]
+            best = max(named or inner, key=lambda r: hits.get((doc_id, *r.path), 0.0), default=None)
+            if best is not None and (
+                named or hits.get((doc_id, *best.path), 0.0) >= LOCATE_SHARE * hits[(doc_id, *record.path)]
+            ):
+                record = best
+        out.append(record)
+    return out[:MAX_TITLE_MATCHES]
 
 
 def _title_parts(core: str) -> list[str]:

@@ -247,6 +247,10 @@ def test_other_kinds_in_an_empty_corpus_answer_without_unknown_fields(tmp_path, 
     assert "（湘人社发〔2026〕12号，2026-03-09）" in subsidy.text
     assert "通知提出的是工作要求和措施" in subsidy.text
 
+    # 一次性创业补贴 said as asked (给予5000元…, one person's grant), not 一次性求职创业补贴 (1000元)
+    grant = assistant.ask("我毕业两年了，自己开了个小店，能拿多少一次性创业补贴？")
+    assert "5000元" in grant.text.split("\n")[0] and "1000元" not in grant.text.split("\n")[0]
+
 
 def test_profile_folder_by_path_changes_the_thesaurus(tmp_path):
     from policyqa.core.profile import PROFILES_DIR, load_profile

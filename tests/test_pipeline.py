@@ -61,6 +61,21 @@ def test_section_question_lists_the_chapter(assistant):
         assert item in box.text
 
 
+@pytest.mark.parametrize(
+    ("question", "part", "not_part"),
+    [
+        # 社会保障 is said all over a 人力资源和社会保障 plan; the chapter titled with it is where it is treated
+        ("长沙规划里讲社会保障的是哪一章？", "第四章 健全多层次社会保障体系", "第九章"),
+        # a part of many sections whose title says nothing of it (三、重点任务): its one section that does
+        ("湘潭规划里劳动关系在哪个部分", "(四)着力构建和谐劳动关系", "(一)不断提高就业质量和水平"),
+    ],
+)
+def test_which_part_treats_a_topic_answers_with_that_parts_outline(assistant, question, part, not_part):
+    answer = assistant.ask(question)
+    assert answer.citations[0].kind == "outline"
+    assert part in answer.text and not_part not in answer.text
+
+
 def test_constraint_indicator_question_lists_both_rows(assistant):
     answer = assistant.ask("约束性指标有哪些？")
     assert "失业保险参保人数" in answer.text and "工伤保险参保人数" in answer.text
