@@ -318,10 +318,10 @@ def _prefer_verbatim(cands: list, indicator: str, clause: str) -> None:
         return
     spans = {id(c): _verbatim_span(clause, indicator, c.text) for c in cands}
     longest = max(spans.values(), default=0)
-    if longest <= len(indicator):
+    if longest <= len(indicator) + 1:  # one more character (是, 的) says nothing
         return
-    for c in cands:
-        if spans[id(c)] == longest:
+    for c in cands:  # a tie-break among the figures already on the topic, never a way onto it
+        if spans[id(c)] == longest and c.topic >= selection.LEAD_MIN_TOPIC:
             c.topic += VERBATIM_BONUS
 
 
@@ -799,7 +799,8 @@ def _plain(ev: Evidence, quoted: list[ScoredSentence]) -> str:
 
 
 def _is_item_title(s: ScoredSentence) -> bool:
-    return s.index == 0 and bool(_LEADING_ORDINAL.match(s.text)) and len(s.text) <= MAX_ITEM_TITLE
+    short = len(s.text) <= MAX_ITEM_TITLE and not _has_figure(s.text)  # "1.城镇新增就业75万人。" says
+    return s.index == 0 and bool(_LEADING_ORDINAL.match(s.text)) and short
 
 
 def table_row_sentence(p: Paragraph) -> str:

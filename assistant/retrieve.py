@@ -21,7 +21,7 @@ from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
-from policyqa.assistant.query import QueryInfo, heading_matches_ref
+from policyqa.assistant.query import QueryInfo, heading_matches_ref, place_aliases
 from policyqa.core.settings import RetrievalSettings
 from policyqa.index.chunk import Paragraph, section_id
 from policyqa.index.sparse import Vocabulary, search_bm25, vocabulary
@@ -173,7 +173,16 @@ class HybridRetriever(BaseRetriever):
         wanted = _named_sections(records, self._info)
         if not wanted and self._info.locate:
             vocab = self._vocab or vocabulary()
-            words = {w for w in vocab.cut(self._info.text) if len(w) >= 2} - vocab.profile.question_words
+            places = [
+                a
+                for e in self._snapshot.documents.values()
+                for a in place_aliases(e["meta"].get("region", ""))
+            ]
+            words = {  # what the question asks about: not its place, not the part it asks for (章, 部分)
+                w
+                for w in vocab.cut(self._info.text)
+                if len(w) >= 2 and not re.search(r"[章节]|部分", w) and not any(w in a for a in places if a)
+            } - vocab.profile.question_words
             wanted = _located_sections(fused, self._snapshot, words)
         injected_units: list[Paragraph] = []
         if self._info.structure:
@@ -261,9 +270,10 @@ LOCATE_CONTAINER = 4
 def _located_sections(fused: list[NodeWithScore], snapshot, words: set[str]) -> list:
     """The part of each document a topic is treated in, for "讲社会保障的是哪一章": the top-level part
     whose title says a word of the question (社会保障 is said all over a 人力资源和社会保障 plan, not in
-    its chapter titles), otherwise the one its best paragraphs sit in. A part of many sections whose own title says
-    none of the question (三、重点任务) answers with its one section that does, or that holds most hits.
-    Table rows and outlines say little about where a topic is treated."""
+    its chapter titles), else a section one level down whose title does ((一)不断提高就业质量和水平
+    under 三、重点任务), else the part its best paragraphs sit in — or, when that part holds many
+    sections, its one section with an outline of its own that holds most of those paragraphs. Table
+    rows and outlines say little about where a topic is treated."""
     hits: dict[tuple[str, ...], float] = {}
     paragraphs = [snapshot.by_id.get(h.node.node_id) for h in fused]
     paragraphs = [p for p in paragraphs if p is not None and p.kind == "paragraph" and p.section_path]
@@ -276,21 +286,28 @@ def _located_sections(fused: list[NodeWithScore], snapshot, words: set[str]) -> 
     def titled(record) -> bool:
         return any(w in _title_core(record.title) for w in words)
 
+    def outlined(record) -> bool:
+        return any(p.kind == "outline" for p in snapshot.by_section.get(record.id, []))
+
+    def weight(record) -> float:
+        return hits.get((record.doc_id, *record.path), 0.0)
+
     out = []
     for doc_id in dict.fromkeys(p.doc_id for p in paragraphs[:LOCATE_HITS]):
         parts = [r for r in snapshot.sections.values() if r.doc_id == doc_id and len(r.path) == 1]
         parts = [r for r in parts if r.kind not in ("document", "preamble")]
-        parts = [r for r in parts if titled(r)] or parts  # a title that says the topic decides
-        record = max(parts, key=lambda r: hits.get((doc_id, *r.path), 0.0), default=None)
-        if record is None or not (titled(record) or hits.get((doc_id, *record.path))):
+        inner = [snapshot.sections[c] for r in parts for c in r.children if c in snapshot.sections]
+        named = [r for r in parts if titled(r)] or [r for r in inner if titled(r) and outlined(r)]
+        if named:
+            out.append(max(named, key=weight))
             continue
-        if len(record.children) >= LOCATE_CONTAINER and not titled(record):
-            inner = [snapshot.sections[c] for c in record.children if c in snapshot.sections]
-            named = [r for r in inner if titled(r)]
-            best = max(named or inner, key=lambda r: hits.get((doc_id, *r.path), 0.0), default=None)
-            if best is not None and (
-                named or hits.get((doc_id, *best.path), 0.0) >= LOCATE_SHARE * hits[(doc_id, *record.path)]
-            ):
+        record = max(parts, key=weight, default=None)
+        if record is None or not weight(record):
+            continue
+        if len(record.children) >= LOCATE_CONTAINER:
+            sections = [snapshot.sections[c] for c in record.children if c in snapshot.sections]
+            best = max((r for r in sections if outlined(r)), key=weight, default=None)
+            if best is not None and weight(best) >= LOCATE_SHARE * weight(record):
                 record = best
         out.append(record)
     return out[:MAX_TITLE_MATCHES]

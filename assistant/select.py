@@ -527,7 +527,8 @@ def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) 
     of_asked = [  # the asked period and place, another kind of value (覆盖率 for 多少人): said as such
         c
         for c in on_topic
-        if c.value_kinds
+        if slots.value in _KIND_UNITS
+        and c.value_kinds
         and slots.value not in c.value_kinds
         and c.matches_places(slots)
         and c.matches_period(slots, periods.get(c.evidence.paragraph.doc_id, DocPeriod()))

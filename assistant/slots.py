@@ -139,8 +139,8 @@ class Slots:
 
 def strip_request(question: str, words: QuestionWords) -> str:
     """The citizen's words inside a reply request: 市民留言：“我…？”请起草回复。 → 我…？"""
-    text = words.request_suffix.sub("", question.strip())
-    text = words.request_prefix.sub("", text).strip()
+    text = words.request_prefix.sub("", question.strip())  # before the suffix: it may look for 答复
+    text = words.request_suffix.sub("", text).strip()
     quoted = re.search(r"[“\"](.+?)[”\"]", text)
     if quoted and len(quoted.group(1)) >= 6:
         before, outside = text[: quoted.start()], text.replace(quoted.group(0), "")

@@ -366,6 +366,9 @@ def test_groups_are_read_from_the_profile(tmp_path):
         # "市民问…" without a colon: the asker, not a topic (市民 would match 农民工市民化)
         ("市民问长沙对返乡创业的农民工有什么支持，帮我拟个答复口径", "长沙对返乡创业的农民工有什么支持"),
         ("市民问题反映渠道有哪些？", None),
+        # without a colon the asker is only taken off when a reply is asked for
+        ("市民咨询热线是多少", None),
+        ("老百姓问政平台怎么用？", None),
     ],
 )
 def test_a_quoted_message_inside_a_reply_request_is_the_question(question, asked):
@@ -503,3 +506,11 @@ def test_a_reply_reads_a_paragraph_in_order_without_its_item_title(assistant):
     assert "“传帮带”计划。" not in answer.draft  # the numbered item's title is no sentence of a reply
     assert "发挥高技能人才传帮带作用" in answer.draft
     assert answer.draft.index("发挥高技能人才传帮带作用") < answer.draft.index("推进技能大师工作室建设")
+
+
+def test_a_short_numbered_item_with_a_figure_is_no_title():
+    from policyqa.assistant.extractive import ScoredSentence, _is_item_title
+
+    ev = Evidence(_paragraph("p", "1.城镇新增就业75万人。加强就业服务。"), 0, {})
+    assert not _is_item_title(ScoredSentence(ev, 0, "1.城镇新增就业75万人。", 1.0, 1.0))
+    assert _is_item_title(ScoredSentence(ev, 0, "3.高技能人才“传帮带”计划。", 1.0, 1.0))

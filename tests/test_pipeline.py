@@ -68,12 +68,25 @@ def test_section_question_lists_the_chapter(assistant):
         ("长沙规划里讲社会保障的是哪一章？", "第四章 健全多层次社会保障体系", "第九章"),
         # a part of many sections whose title says nothing of it (三、重点任务): its one section that does
         ("湘潭规划里劳动关系在哪个部分", "(四)着力构建和谐劳动关系", "(一)不断提高就业质量和水平"),
+        # a section title one level down says it, though one hit sits in 二、指导思想和主要目标
+        ("湘潭规划里就业在哪个部分", "(一)不断提高就业质量和水平", "二、指导思想和主要目标"),
+        # no title says 工伤保险: the chapter its paragraphs sit in, named (not a section without an outline)
+        ("长沙规划里讲工伤保险的是哪一章？", "第四章 健全多层次社会保障体系", "第九章"),
     ],
 )
 def test_which_part_treats_a_topic_answers_with_that_parts_outline(assistant, question, part, not_part):
     answer = assistant.ask(question)
     assert answer.citations[0].kind == "outline"
     assert part in answer.text and not_part not in answer.text
+
+
+def test_which_part_of_the_people_is_no_question_about_a_documents_parts(assistant):
+    from policyqa.assistant.query import analyse
+
+    assert not analyse("长沙哪个部分的人群可以享受创业补贴？", {}).locate
+    assert not analyse("哪一部分人可以领取失业保险金？", {}).locate
+    answer = assistant.ask("长沙哪个部分的人群可以享受创业补贴？")
+    assert answer.citations[0].kind != "outline" and "一次性创业补贴" in answer.text
 
 
 def test_constraint_indicator_question_lists_both_rows(assistant):
