@@ -101,6 +101,10 @@ def clean_question(question: str) -> tuple[str, list[str]]:
     return text, notices
 
 
+# the kind of value asked, in words ("未载明…的目标数量"; the LLM prompt's 所问=)
+KIND_WORDS = {"amount": "金额", "rate": "比例", "count": "数量"}
+
+
 class PolicyAssistant:
     def __init__(self, settings: Settings, snapshot: IndexSnapshot, llm=None):
         self.settings = settings
@@ -586,13 +590,7 @@ class PolicyAssistant:
         """The question's slots in words, for the LLM prompt: 地点=宁乡市（长沙市）；时期=2026年；所问=金额."""
         if slots is None:
             return ""
-        kinds = {
-            "amount": "金额",
-            "rate": "比例或比率",
-            "count": "数量",
-            "figure": "数值",
-            "listing": "措施或事项",
-        }
+        kinds = {**KIND_WORDS, "rate": "比例或比率", "figure": "数值", "listing": "措施或事项"}
         parts = []
         if slots.places:
             parts.append(
@@ -629,7 +627,7 @@ class PolicyAssistant:
         elif slots.asked_plans:
             period_text = f"“{'、'.join(slots.asked_plans)}”时期的数值"
         regions = [e["meta"].get("region", "") for e in self.snapshot.documents.values()]
-        kind = {"count": "数量", "amount": "金额", "rate": "比例"}.get(slots.value, "")
+        kind = KIND_WORDS.get(slots.value, "")
         coverage = "、".join(r for r in regions if r)
         return {"place": place, "period_text": period_text, "coverage": coverage, "kind": kind}
 
