@@ -42,6 +42,8 @@ _PRONOUN = re.compile(
     r"它|其|这个|这项|该项|该|那个|这些|那些|上述|前面|这方面|此项|这一|他们|这块|那块|里面|里头"
 )
 _NE_END = re.compile(r"呢[？?。\s]*$")
+# "失业率呢？控制在多少": a short "X呢" that opens the message, then how it asks about X
+_NE_LEAD = re.compile(r"^([^？?，,。]{1,12})呢[？?，,。\s]+(\S.*)$")
 _TRAILING = re.compile(r"[呢吗呀啊？?。！!\s]+$")
 _CONTENT = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 
@@ -77,7 +79,10 @@ def normalise_history(history) -> list[Turn]:
 def is_follow_up(question: str, documents: dict, slot_terms: frozenset[str] = frozenset()) -> bool:
     info = analyse(question, documents)
     core = _strip_context_words(question, info)
-    short_ne = len(core) <= 8 and bool(_NE_END.search(question))  # "电子社保卡呢？"
+    lead = _NE_LEAD.match(question.strip())
+    short_ne = (len(core) <= 8 and bool(_NE_END.search(question))) or (  # "电子社保卡呢？"
+        lead is not None and len(_strip_context_words(lead.group(1), info)) <= 8
+    )
     start = _FOLLOW_UP_START.search(question.strip())
     if start and _WEAK_START.match(start.group(0)) and len(core) > 10 and not _PRONOUN.search(question):
         return False  # a new, complete question that happens to start with 再/而/对于
@@ -187,10 +192,14 @@ def _merge(question: str, context: str, documents: dict, slot_terms: frozenset[s
     if rest and rest not in merged:
         asked = _TRAILING.sub("", question.strip())
         new_topic = bool(_own_words(rest, slot_terms))  # "博士后方面呢"; not "当时定的十四五目标呢"
-        if _NE_END.search(question) and not _PRONOUN.search(question) and not cur_places and new_topic:
-            # "博士后方面呢？": a new topic in the same setting: keep the place, not the old topic.
-            topic = _FOLLOW_UP_START.sub("", asked).removesuffix("方面")
-            return "".join(place_aliases(p)[-1] for p in prev_places) + topic + _asking_tail(context)
+        lead = _NE_LEAD.match(question.strip())
+        ne = bool(_NE_END.search(question)) or lead is not None
+        if ne and not _PRONOUN.search(question) and not cur_places and new_topic:
+            # "博士后方面呢？": a new topic in the same setting: keep the place, not the old topic;
+            # "失业率呢？控制在多少": the follow-up says how it asks.
+            topic = _FOLLOW_UP_START.sub("", lead.group(1) if lead else asked).removesuffix("方面")
+            tail = _TRAILING.sub("", lead.group(2)) if lead else _asking_tail(context)
+            return "".join(place_aliases(p)[-1] for p in prev_places) + topic + tail
         merged = f"{asked}{CONTEXT_OPEN}{_TRAILING.sub('', merged)}）"
     return merged
 

@@ -103,3 +103,14 @@ def test_a_detail_opener_with_its_own_place_is_a_new_question(real_snapshot):
         == "具体长沙城镇新增就业目标是多少？"
     )
     assert "湘潭" in rewrite("具体有哪些？", history, real_snapshot.documents)
+
+
+def test_a_short_ne_clause_then_how_it_asks_is_a_follow_up_on_a_new_topic():
+    # "失业率呢？控制在多少": the topic is new, the place is the last question's, the asking is its own
+    rewritten = _rewrite("养老保险呢？覆盖率要到多少", "湘潭十四五要新增多少就业？")
+    assert rewritten.startswith("湘潭养老保险") and rewritten.endswith("覆盖率要到多少")
+    assert "新增" not in rewritten
+    assert (
+        _rewrite("失业保险参保人数要达到多少？", "湘潭十四五要新增多少就业？")
+        == "失业保险参保人数要达到多少？"
+    )
