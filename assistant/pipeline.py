@@ -198,7 +198,7 @@ class PolicyAssistant:
         turns = normalise_history(history)
 
         t = time.perf_counter()
-        rewritten = self._condense(text, turns)
+        rewritten = self._condense(self.words.standard(text), turns)
         timings["condense"] = _ms(t)
 
         slots = read_slots(rewritten, self.words, near=self.regions)
@@ -217,7 +217,7 @@ class PolicyAssistant:
             retrieved=retrieved,
             backend=self.backend_name,
             mode=mode,
-            rewritten_question=rewritten if rewritten != text else "",
+            rewritten_question=rewritten if rewritten != self.words.standard(text) else "",
             notices=notices,
         )
 

@@ -40,6 +40,14 @@ class QuestionWords:
         str
     ]  # words that fill the period/value slot or the asker's situation, not the topic
     implied: dict[str, re.Pattern] = field(default_factory=dict)  # 人数 is said by "34万人"
+    colloquial: dict[str, str] = field(default_factory=dict)  # 咋 → 怎么: read as the standard word
+
+    def standard(self, text: str) -> str:
+        """The question with its colloquial asking words in standard form ("咋领" → "怎么领"), so one
+        pattern reads both; the asker's own text is kept for display."""
+        for word, plain in self.colloquial.items():
+            text = text.replace(word, plain)
+        return text
 
     def implied_words(self, text: str) -> str:
         """The value nouns a text's figures say without the word: "失业保险参保34万人" names a 人数."""
@@ -70,6 +78,7 @@ def load_question_words(profile_folder: Path | None = None) -> QuestionWords:
         generic_places=frozenset(places.get("generic", [])),
         slot_terms=frozenset(data.get("slot_terms", {}).get("words", [])),
         implied=compiled("implied"),
+        colloquial=dict(data.get("colloquial", {})),
     )
 
 

@@ -67,6 +67,27 @@ def test_this_year_is_the_calendar_year_and_procedures_are_near_misses():
     assert read_slots("我在写材料，长沙城镇新增就业的目标是多少？", WORDS).near_miss == ""  # 写材料: a report
 
 
+@pytest.mark.parametrize(
+    ("question", "near_miss"),
+    [
+        ("职业技能培训补贴咋领？", "procedure"),  # 咋 read as 怎么
+        ("创业培训去哪儿报名？", "procedure"),
+        ("参加就业见习要啥条件？", "procedure"),
+        ("区里的劳动仲裁院在哪？周末上班不", "contact"),
+        ("长沙对零就业家庭有啥帮扶？", ""),  # 有啥 is a list, not a near miss
+    ],
+)
+def test_colloquial_asking_words_read_as_the_standard_ones(question, near_miss):
+    assert read_slots(WORDS.standard(question), WORDS).near_miss == near_miss
+    assert read_slots(question, WORDS).near_miss in ("", near_miss)
+
+
+def test_colloquial_metadata_question_is_answered_from_metadata(assistant):
+    answer = assistant.ask("长沙这个人社规划是啥时候印发的？")
+    assert not answer.refused and "2021年12月31日" in first_line(answer)
+    assert answer.rewritten_question == ""  # reading 啥 as 什么 is no rewrite to show
+
+
 def test_reply_requests_are_unwrapped_before_searching():
     slots = read_slots(
         "市民留言：“我在长沙装修公司干活，老板拖欠工资，我该怎么办？”请帮我起草一段回复。", WORDS
