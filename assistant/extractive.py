@@ -422,7 +422,30 @@ def _summary(
     if len(text) > SUMMARY_CHARS:
         cut = max(text.rfind(mark, 40, SUMMARY_CHARS) for mark in "，；,;")
         text = text[: cut if cut > 0 else SUMMARY_CHARS].rstrip("，；,;") + "……"
+    if not _has_figure(best.text):
+        text = _with_figure(text, best, plan.sentences, ahead)
     return (f"{head}：{text}" if head else text), ev
+
+
+def _with_figure(text: str, best: ScoredSentence, quoted: list[ScoredSentence], ahead: bool) -> str:
+    """The summary's paragraph commits to a number as well ("每年开展高校毕业生专场招聘会15场以上"):
+    it is said on the first line too, after the best sentence."""
+    same = [
+        s
+        for s in quoted
+        if s.evidence.paragraph.id == best.evidence.paragraph.id
+        and s is not best
+        and _has_figure(s.text)
+        and not (ahead and s.past)
+    ]
+    if not same:
+        return text
+    extra = _LEADING_ORDINAL.sub("", max(same, key=lambda s: s.score).text).rstrip("。；;")
+    figure = extra
+    if len(extra) > SUMMARY_CHARS // 2:  # a long sentence: from its first clause with a figure to its last
+        spans = [m.span() for m in re.finditer(r"[^，,；;]+", extra) if _DIGIT.search(m.group())]
+        figure = extra[spans[0][0] : spans[-1][1]]
+    return text.rstrip("。；;…") + "；" + figure + "。"
 
 
 def not_mentioned(plan: ExtractivePlan, phrase: str, periods: dict) -> None:
@@ -832,6 +855,7 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
     first_doc = order[0].doc if order else {}
     source = f"根据《{first_doc.get('title', '')}》" if first_doc.get("title") else "根据相关文件"
     lines: list[str] = []
+    said: set[int] = set()  # sentences the first line already says
     if leads:
         text, ev = leads[0]
         greeting = wording.greeting
@@ -843,15 +867,25 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
         support = [ev2 for ev2, _ in rest][:2]
     else:
         support = order[:3]
-        if support:
-            first = support.pop(0)
+        summary = plan.summary if plan.summary is not None and plan.summary[1] in order else None
+        caveats = "".join(plan.caveats)  # what no document singles out (a county, a group) is said first
+        if summary is not None:  # a list's best item answers first, as in the answer view
+            text, first = summary
+            support = [first] + [ev for ev in order if ev is not first][:2]
+            said = {id(s) for s in plan.sentences if s.evidence is first and _opens(text, s.text)}
+            plain = _summary_plain(text)
+        elif support:
+            first = support[0]
             plain = _plain(first, [s for s in plan.sentences if s.evidence is first])
+            said = {id(s) for s in plan.sentences if s.evidence is first}
+        if support:
             lines.append(
-                f"{wording.greeting}{_cite_source(source, plain)}{plain.rstrip('。；;，,')}。"
+                f"{wording.greeting}{caveats}{_cite_source(source, plain)}{plain.rstrip('。；;，,')}。"
                 f"[{number[first.paragraph.id]}]"
             )
+        support = [ev for ev in support if any(id(s) not in said for s in plan.sentences if s.evidence is ev)]
     for ev in support[:2]:
-        plain = _plain(ev, [s for s in plan.sentences if s.evidence is ev])
+        plain = _plain(ev, [s for s in plan.sentences if s.evidence is ev and id(s) not in said])
         if plain and not ev.paragraph.section.endswith(plain.rstrip("。")):  # a bare heading says nothing
             lines.append(f"{_labelled(plain, ev).rstrip('。；;，,')}。[{number[ev.paragraph.id]}]")
     if leads and any(selection.DocPeriod.of(ev.doc).is_plan for ev in order):
@@ -867,6 +901,22 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
     return RenderedAnswer(
         text, cited, {ev.paragraph.id: highlights.get(ev.paragraph.id, []) for ev in cited}, draft_of(text)
     )
+
+
+def _opens(summary: str, sentence: str) -> bool:
+    """Does the summary line say this sentence (its text, maybe cut short with ……)?"""
+    body = summary.split("：", 1)[-1]
+    text = _LEADING_ORDINAL.sub("", sentence).rstrip("。；;")
+    return body.startswith(text[:20]) or (len(text) > 6 and text in body)
+
+
+def _summary_plain(summary: str) -> str:
+    """The summary line as a reply's sentence: "长沙市“十四五”规划提出：持续落实…" → "持续落实…" (the
+    source already names the plan); a past period's label is kept ("长沙市“十三五”时期，…")."""
+    head, _, body = summary.partition("：")
+    if not body:
+        return summary
+    return body if head.endswith("提出") else f"{head}，{body}"
 
 
 def _labelled(plain: str, ev: Evidence) -> str:

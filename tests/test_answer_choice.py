@@ -508,6 +508,30 @@ def test_a_reply_reads_a_paragraph_in_order_without_its_item_title(assistant):
     assert answer.draft.index("发挥高技能人才传帮带作用") < answer.draft.index("推进技能大师工作室建设")
 
 
+def test_a_lists_first_line_also_says_the_figure_its_paragraph_commits_to(assistant):
+    # the 产业园 paragraph: 力争打造国家级示范产业园 … 入驻…500家以上,园区产业规模达到150亿元
+    answer = assistant.ask("长沙的人力资源服务产业园规划里怎么安排的？")
+    line = first_line(answer)
+    assert "产业园" in line and "500家以上" in line and "150亿元" in line
+    assert line.endswith("[1]") and answer.citations[0].doc_id.startswith("changsha")
+
+
+def test_a_list_reply_opens_with_the_best_item_not_the_paragraphs_first_sentence(assistant):
+    answer = assistant.ask("市民留言：“长沙对零就业家庭有什么帮扶？”请起草答复。", mode="reply")
+    opening = answer.draft.split("。")[0]
+    assert "零就业家庭" in opening and "农村劳动力" not in opening
+    assert answer.draft.count("确保零就业家庭动态清零") == 1  # the opening is not quoted again
+
+
+def test_a_county_reply_says_first_that_the_city_plan_applies(assistant):
+    answer = assistant.ask("市民留言：“我在浏阳，有没有创业扶持政策？”请起草答复。", mode="reply")
+    assert not answer.refused
+    assert (
+        answer.draft.startswith("您好！")
+        and "文件未单独载明浏阳市的具体安排" in answer.draft.split("根据")[0]
+    )
+
+
 def test_a_short_numbered_item_with_a_figure_is_no_title():
     from policyqa.assistant.extractive import ScoredSentence, _is_item_title
 
