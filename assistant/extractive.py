@@ -407,7 +407,11 @@ def _summary(
     sentence does not name what was asked about (吸引人才 answered by 吸引…机构入驻园区)."""
     if any(s.evidence.named for s in plan.sentences):
         return None
-    prose = [s for s in plan.sentences if s.evidence.paragraph.kind not in ("table_row", "outline")]
+    prose = [
+        s
+        for s in plan.sentences
+        if s.evidence.paragraph.kind not in ("table_row", "outline") and not _is_item_title(s)
+    ]  # a numbered item's bare title ("1.和谐劳动关系公共服务能力提升计划。") answers nothing
     # what the plan will do answers before a review of the last period (unless the past is asked)
     best = next((s for s in prose if not s.past or not ahead), prose[0] if prose else None)
     if best is None or not names_topic(best.text):
@@ -416,15 +420,22 @@ def _summary(
     period = periods.get(ev.paragraph.doc_id) or selection.DocPeriod.of(ev.doc)
     label = selection.label_period(best.text, ev.paragraph.section, period).text(period)
     label = selection.measure_label(label)  # a measure, not a goal
+    if period.is_plan and any(int(y) > period.end for y in _YEAR_IN_TEXT.findall(best.text)):
+        label = "规划提出"  # "展望2035年，…": a vision beyond the plan period is no “十四五” measure
     region = ev.doc.get("region", "")
     head = ("" if region and best.text.startswith(region) else region) + label
     text = _LEADING_ORDINAL.sub("", best.text).strip()
+    untitled = _RUN_IN_TITLE.sub("", text)
+    text = untitled if len(untitled) > 10 else text  # "2035年远景目标：展望…": the head says what it is
     if len(text) > SUMMARY_CHARS:
         cut = max(text.rfind(mark, 40, SUMMARY_CHARS) for mark in "，；,;")
         text = text[: cut if cut > 0 else SUMMARY_CHARS].rstrip("，；,;") + "……"
     if not _has_figure(best.text):
         text = _with_figure(text, best, plan.sentences, ahead)
     return (f"{head}：{text}" if head else text), ev
+
+
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d\d)(?=年)")
 
 
 def _with_figure(text: str, best: ScoredSentence, quoted: list[ScoredSentence], ahead: bool) -> str:
@@ -644,26 +655,48 @@ def _plan_sentences(
     if measures:
         chosen = _widen_measures(chosen, scored, limit)
     if info.listing:
-        chosen = _fill_paragraphs(chosen, scored)
+        chosen = _fill_paragraphs(chosen, scored, terms)
     plan.sentences = chosen
     return plan
 
 
-def _fill_paragraphs(chosen: list[ScoredSentence], scored: list[ScoredSentence]) -> list[ScoredSentence]:
+def _fill_paragraphs(
+    chosen: list[ScoredSentence], scored: list[ScoredSentence], terms: dict[str, float] | None = None
+) -> list[ScoredSentence]:
     """A list's measures sit side by side in one paragraph (建立…；健全…；推行…): a quoted paragraph's
-    other sentences on the asked topic belong to the answer too, up to ``MAX_SENTENCES_FILLED``."""
+    other sentences on the asked topic belong to the answer too, up to ``MAX_SENTENCES_FILLED``. Under a
+    title that names the topic ("2035年远景目标：…", "（三）构建和谐劳动关系") every sentence is on it."""
     have = {(id(s.evidence), s.index) for s in chosen}
     quoted = {id(s.evidence) for s in chosen}
+    titled = {id(ev) for ev in {id(s.evidence): s.evidence for s in chosen}.values() if _titled(ev, terms)}
     extra = [
         s
         for s in scored
         if id(s.evidence) in quoted
         and (id(s.evidence), s.index) not in have
-        and s.coverage > 0
+        and (s.coverage > 0 or id(s.evidence) in titled)
         and not s.past
     ]
     room = MAX_SENTENCES_FILLED - len(chosen)
     return chosen + sorted(extra, key=lambda s: -s.score)[: max(room, 0)]
+
+
+_RUN_IN_TITLE = re.compile(r"^(?:\d{1,2}[.．、]\s*)?([^，,。；;：:]{2,16})[：:]")
+
+
+def _titled(ev: Evidence, terms: dict[str, float] | None) -> bool:
+    """Does the paragraph's own title (its section's, or a run-in "…：" heading) say the question's
+    main topic word (the heaviest of its terms)?"""
+    if not terms:
+        return False
+    top = max(terms.values())
+    heavy = [t for t, w in terms.items() if w >= 0.5 * top and len(t) > 1]
+    run_in = _RUN_IN_TITLE.match(ev.paragraph.text)
+    titles = [
+        ev.paragraph.section_path[-1] if ev.paragraph.section_path else "",
+        run_in.group(1) if run_in else "",
+    ]
+    return any(t in title for t in heavy for title in titles if title)
 
 
 def _widen_measures(chosen: list[ScoredSentence], scored: list[ScoredSentence], limit: int) -> list:

@@ -532,6 +532,34 @@ def test_a_county_reply_says_first_that_the_city_plan_applies(assistant):
     )
 
 
+def test_a_paragraph_under_a_title_that_names_the_topic_is_quoted_whole(assistant):
+    # "2035年远景目标：展望2035年，…。就业创业质量显著提升，保持较低的失业水平。…人才强市。"
+    answer = assistant.ask("长沙到2035年人社工作有哪些远景目标？")
+    assert not answer.refused
+    assert "保持较低的失业水平" in answer.text and "人才强市" in answer.text
+    line = first_line(answer)
+    assert (
+        "展望2035年" in line and "十四五" not in line
+    )  # a vision beyond the plan period is no 十四五 measure
+    assert not line.split("：", 1)[1].startswith("2035年远景目标")  # the run-in heading is not repeated
+
+
+def test_a_numbered_items_bare_title_is_no_summary():
+    from policyqa.assistant.extractive import ExtractivePlan, ScoredSentence, _summary
+
+    ev = Evidence(
+        _paragraph("p", "1.和谐劳动关系公共服务能力提升计划。深化试点建设,完善公共服务体系。"), 0, {}
+    )
+    plan = ExtractivePlan(
+        sentences=[
+            ScoredSentence(ev, 0, "1.和谐劳动关系公共服务能力提升计划。", 2.0, 1.0),
+            ScoredSentence(ev, 1, "深化试点建设,完善公共服务体系。", 1.0, 0.5),
+        ]
+    )
+    summary = _summary(plan, {}, lambda text: True)
+    assert summary is not None and summary[0].endswith("深化试点建设,完善公共服务体系。")
+
+
 def test_a_short_numbered_item_with_a_figure_is_no_title():
     from policyqa.assistant.extractive import ScoredSentence, _is_item_title
 

@@ -82,6 +82,12 @@ def test_colloquial_asking_words_read_as_the_standard_ones(question, near_miss):
     assert read_slots(question, WORDS).near_miss in ("", near_miss)
 
 
+def test_how_many_at_a_periods_end_asks_a_level():
+    assert read_slots("十三五末的时候高技能人才有多少？", WORDS).level_asked
+    assert read_slots("2020年底技能人才是多少？", WORDS).level_asked
+    assert not read_slots("十三五末新增就业有多少？", WORDS).level_asked  # what is added, asked as such
+
+
 def test_colloquial_metadata_question_is_answered_from_metadata(assistant):
     answer = assistant.ask("长沙这个人社规划是啥时候印发的？")
     assert not answer.refused and "2021年12月31日" in first_line(answer)
