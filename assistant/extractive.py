@@ -39,6 +39,7 @@ MAX_ITEM_TITLE = 24  # a numbered item's opening unit this short is its title (3
 MAX_SENTENCES_FILLED = 10  # a list's quoted paragraphs may add their other on-topic sentences up to this
 VERBATIM_BONUS = 0.3  # a figure saying more of the question's words around its indicator ranks higher
 MAX_PARAGRAPHS = 3
+MAX_SIBLINGS = 1  # a list may add one more paragraph of a section it quotes
 MAX_PARAGRAPHS_LISTING = 4  # measures spread over sections: a listing shows one more paragraph
 MAX_SECTION_UNITS = 8  # a named section's units, one opening sentence each
 WIDEN_SENTENCES = 3  # a measures answer also quotes this many sentences after its best match
@@ -655,13 +656,17 @@ def _plan_sentences(
     if measures:
         chosen = _widen_measures(chosen, scored, limit)
     if info.listing:
-        chosen = _fill_paragraphs(chosen, scored, terms)
+        siblings = _siblings(chosen, scored)  # their sentences fill beyond the quoted paragraphs' room
+        chosen = _fill_paragraphs(chosen + siblings, scored, terms, MAX_SENTENCES_FILLED + len(siblings))
     plan.sentences = chosen
     return plan
 
 
 def _fill_paragraphs(
-    chosen: list[ScoredSentence], scored: list[ScoredSentence], terms: dict[str, float] | None = None
+    chosen: list[ScoredSentence],
+    scored: list[ScoredSentence],
+    terms: dict[str, float] | None = None,
+    limit: int = MAX_SENTENCES_FILLED,
 ) -> list[ScoredSentence]:
     """A list's measures sit side by side in one paragraph (建立…；健全…；推行…): a quoted paragraph's
     other sentences on the asked topic belong to the answer too, up to ``MAX_SENTENCES_FILLED``. Under a
@@ -677,8 +682,24 @@ def _fill_paragraphs(
         and (s.coverage > 0 or id(s.evidence) in titled)
         and not s.past
     ]
-    room = MAX_SENTENCES_FILLED - len(chosen)
+    room = limit - len(chosen)
     return chosen + sorted(extra, key=lambda s: -s.score)[: max(room, 0)]
+
+
+def _siblings(chosen: list[ScoredSentence], scored: list[ScoredSentence]) -> list[ScoredSentence]:
+    """A section sets out its measures paragraph after paragraph ("深入贯彻实施…人才新政22条…" before
+    "…探索揭榜引才模式"): another retrieved paragraph of a quoted section adds its best sentence on the
+    topic, one more paragraph at most."""
+    sections = {s.evidence.paragraph.section_id for s in chosen if s.evidence.paragraph.kind == "paragraph"}
+    quoted = {id(s.evidence) for s in chosen}
+    best: dict[int, ScoredSentence] = {}
+    for s in scored:
+        ev = s.evidence
+        if id(ev) in quoted or ev.paragraph.section_id not in sections or s.coverage <= 0 or s.past:
+            continue
+        if id(ev) not in best or s.score > best[id(ev)].score:
+            best[id(ev)] = s
+    return sorted(best.values(), key=lambda s: -s.score)[:MAX_SIBLINGS]
 
 
 _RUN_IN_TITLE = re.compile(r"^(?:\d{1,2}[.．、]\s*)?([^，,。；;：:]{2,16})[：:]")

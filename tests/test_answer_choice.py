@@ -544,6 +544,24 @@ def test_a_paragraph_under_a_title_that_names_the_topic_is_quoted_whole(assistan
     assert not line.split("：", 1)[1].startswith("2035年远景目标")  # the run-in heading is not repeated
 
 
+def test_a_list_adds_another_retrieved_paragraph_of_a_section_it_quotes():
+    from policyqa.assistant.extractive import ScoredSentence, _siblings
+
+    def ev(pid, section):
+        p = Paragraph(pid, "doc", "paragraph", "…", section, ["第五章", section], 0, 0, 1)
+        return Evidence(p, 0, {})
+
+    quoted, sibling, elsewhere = ev("a", "第一节"), ev("b", "第一节"), ev("c", "第二节")
+    chosen = [ScoredSentence(quoted, 0, "探索揭榜引才模式。", 3.0, 1.0)]
+    scored = chosen + [
+        ScoredSentence(sibling, 0, "深入贯彻实施人才新政22条。", 2.0, 0.5),
+        ScoredSentence(sibling, 1, "形成良好环境。", 0.5, 0.0),  # off the topic
+        ScoredSentence(sibling, 2, "累计引进人才10万人。", 2.5, 0.5, past=True),  # the last plan's review
+        ScoredSentence(elsewhere, 0, "深化职称制度改革。", 2.9, 0.5),  # another section
+    ]
+    assert [s.text for s in _siblings(chosen, scored)] == ["深入贯彻实施人才新政22条。"]
+
+
 def test_a_numbered_items_bare_title_is_no_summary():
     from policyqa.assistant.extractive import ExtractivePlan, ScoredSentence, _summary
 
