@@ -43,7 +43,21 @@ _PRONOUN = re.compile(
 )
 _NE_END = re.compile(r"呢[？?。\s]*$")
 # "失业率呢？控制在多少": a short "X呢" that opens the message, then how it asks about X
-_NE_LEAD = re.compile(r"^([^？?，,。]{1,12})呢[？?，,。\s]+(\S.*)$")
+_NE_LEAD = re.compile(r"^([^？?，,。]{1,12})呢[？?，,。\s]+([^？?，,。]{1,12}?)[？?。\s]*$")
+_ASKS = re.compile(r"多少|几|什么|怎么|如何|哪|吗|是否")
+
+
+def _ne_lead(question: str, info) -> re.Match | None:
+    """ "失业率呢？控制在多少": a topic of its own before 呢, then a short clause that asks about it — not a
+    period or place swap ("十五五呢？要新增多少": the old topic stays), not a new message ("怎么办呢？我被…")."""
+    m = _NE_LEAD.match(question.strip())
+    if not m or not _ASKS.search(m.group(2)) or not _CONTENT.search(m.group(2)):
+        return None
+    if PLAN_NAME.search(m.group(1)) or info.years or info.places or info.foreign_places:
+        return None
+    return m
+
+
 _TRAILING = re.compile(r"[呢吗呀啊？?。！!\s]+$")
 _CONTENT = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 
@@ -79,7 +93,7 @@ def normalise_history(history) -> list[Turn]:
 def is_follow_up(question: str, documents: dict, slot_terms: frozenset[str] = frozenset()) -> bool:
     info = analyse(question, documents)
     core = _strip_context_words(question, info)
-    lead = _NE_LEAD.match(question.strip())
+    lead = _ne_lead(question, info)
     short_ne = (len(core) <= 8 and bool(_NE_END.search(question))) or (  # "电子社保卡呢？"
         lead is not None and len(_strip_context_words(lead.group(1), info)) <= 8
     )
@@ -192,7 +206,7 @@ def _merge(question: str, context: str, documents: dict, slot_terms: frozenset[s
     if rest and rest not in merged:
         asked = _TRAILING.sub("", question.strip())
         new_topic = bool(_own_words(rest, slot_terms))  # "博士后方面呢"; not "当时定的十四五目标呢"
-        lead = _NE_LEAD.match(question.strip())
+        lead = _ne_lead(question, cur)
         ne = bool(_NE_END.search(question)) or lead is not None
         if ne and not _PRONOUN.search(question) and not cur_places and new_topic:
             # "博士后方面呢？": a new topic in the same setting: keep the place, not the old topic;

@@ -39,7 +39,8 @@ MAX_ITEM_TITLE = 24  # a numbered item's opening unit this short is its title (3
 MAX_SENTENCES_FILLED = 10  # a list's quoted paragraphs may add their other on-topic sentences up to this
 VERBATIM_BONUS = 0.3  # a figure saying more of the question's words around its indicator ranks higher
 MAX_PARAGRAPHS = 3
-MAX_SIBLINGS = 1  # a list may add one more paragraph of a section it quotes
+MAX_SIBLINGS = 1  # a list may add one more paragraph of a section it quotes…
+SIBLING_FLOOR = 0.3  # …whose best sentence scores at least this share of the best one (it missed the cut)
 MAX_PARAGRAPHS_LISTING = 4  # measures spread over sections: a listing shows one more paragraph
 MAX_SECTION_UNITS = 8  # a named section's units, one opening sentence each
 WIDEN_SENTENCES = 3  # a measures answer also quotes this many sentences after its best match
@@ -147,6 +148,7 @@ class ExtractivePlan:
     caveats: list[str] = field(default_factory=list)  # e.g. a county asked, the city's measures given
     not_stated: list[str] = field(default_factory=list)  # compared places whose documents lack the figure
     summary: tuple[str, Evidence] | None = None  # a list's one-line answer: its best item, place and period
+    summary_parts: tuple[str, str] = ("", "")  # that line's head (长沙市“十四五”规划提出) and its body
 
 
 def _has_figure(sentence: str) -> bool:
@@ -431,24 +433,28 @@ def _summary(
     if len(text) > SUMMARY_CHARS:
         cut = max(text.rfind(mark, 40, SUMMARY_CHARS) for mark in "，；,;")
         text = text[: cut if cut > 0 else SUMMARY_CHARS].rstrip("，；,;") + "……"
-    if not _has_figure(best.text):
-        text = _with_figure(text, best, plan.sentences, ahead)
+    elif not _has_figure(best.text):  # a line already cut short takes no more
+        text = _with_figure(text, best, plan.sentences, period)
+    plan.summary_parts = (head, text)
     return (f"{head}：{text}" if head else text), ev
 
 
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d\d)(?=年)")
 
 
-def _with_figure(text: str, best: ScoredSentence, quoted: list[ScoredSentence], ahead: bool) -> str:
+def _with_figure(text: str, best: ScoredSentence, quoted: list[ScoredSentence], period) -> str:
     """The summary's paragraph commits to a number as well ("每年开展高校毕业生专场招聘会15场以上"):
-    it is said on the first line too, after the best sentence."""
+    it is said on the first line too, after the best sentence — only a sentence on the topic, of the
+    same period as the best one (the line's label is the best sentence's), within the plan period."""
     same = [
         s
         for s in quoted
         if s.evidence.paragraph.id == best.evidence.paragraph.id
         and s is not best
         and _has_figure(s.text)
-        and not (ahead and s.past)
+        and s.coverage > 0
+        and s.past == best.past
+        and not (period.is_plan and any(int(y) > period.end for y in _YEAR_IN_TEXT.findall(s.text)))
     ]
     if not same:
         return text
@@ -656,7 +662,9 @@ def _plan_sentences(
     if measures:
         chosen = _widen_measures(chosen, scored, limit)
     if info.listing:
-        siblings = _siblings(chosen, scored)  # their sentences fill beyond the quoted paragraphs' room
+        siblings = _siblings(
+            chosen, scored, SIBLING_FLOOR * best
+        )  # their sentences fill beyond the quoted paragraphs' room
         chosen = _fill_paragraphs(chosen + siblings, scored, terms, MAX_SENTENCES_FILLED + len(siblings))
     plan.sentences = chosen
     return plan
@@ -686,16 +694,22 @@ def _fill_paragraphs(
     return chosen + sorted(extra, key=lambda s: -s.score)[: max(room, 0)]
 
 
-def _siblings(chosen: list[ScoredSentence], scored: list[ScoredSentence]) -> list[ScoredSentence]:
+def _siblings(
+    chosen: list[ScoredSentence], scored: list[ScoredSentence], floor: float = 0.0
+) -> list[ScoredSentence]:
     """A section sets out its measures paragraph after paragraph ("深入贯彻实施…人才新政22条…" before
     "…探索揭榜引才模式"): another retrieved paragraph of a quoted section adds its best sentence on the
-    topic, one more paragraph at most."""
+    topic, one more paragraph at most (beyond the list's own paragraphs), scoring at least ``floor``."""
     sections = {s.evidence.paragraph.section_id for s in chosen if s.evidence.paragraph.kind == "paragraph"}
     quoted = {id(s.evidence) for s in chosen}
     best: dict[int, ScoredSentence] = {}
     for s in scored:
         ev = s.evidence
         if id(ev) in quoted or ev.paragraph.section_id not in sections or s.coverage <= 0 or s.past:
+            continue
+        if (
+            ev.paragraph.kind not in ("paragraph", "outline") or s.score < floor
+        ):  # an outline: the section's parts
             continue
         if id(ev) not in best or s.score > best[id(ev)].score:
             best[id(ev)] = s
@@ -924,15 +938,18 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
         summary = plan.summary if plan.summary is not None and plan.summary[1] in order else None
         caveats = "".join(plan.caveats)  # what no document singles out (a county, a group) is said first
         if summary is not None:  # a list's best item answers first, as in the answer view
-            text, first = summary
+            first = summary[1]
             support = [first] + [ev for ev in order if ev is not first][:2]
-            said = {id(s) for s in plan.sentences if s.evidence is first and _opens(text, s.text)}
-            plain = _summary_plain(text)
+            head, body = plan.summary_parts
+            said = {id(s) for s in plan.sentences if s.evidence is first and _opens(body, s.text)}
+            plain = _summary_plain(head, body)
         elif support:
             first = support[0]
             plain = _plain(first, [s for s in plan.sentences if s.evidence is first])
             said = {id(s) for s in plan.sentences if s.evidence is first}
         if support:
+            title = first.doc.get("title", "")
+            source = f"根据《{title}》" if title else source  # the document the first line quotes
             lines.append(
                 f"{wording.greeting}{caveats}{_cite_source(source, plain)}{plain.rstrip('。；;，,')}。"
                 f"[{number[first.paragraph.id]}]"
@@ -957,20 +974,16 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
     )
 
 
-def _opens(summary: str, sentence: str) -> bool:
-    """Does the summary line say this sentence (its text, maybe cut short with ……)?"""
-    body = summary.split("：", 1)[-1]
+def _opens(body: str, sentence: str) -> bool:
+    """Does the summary line's body say this sentence (its text, maybe cut short with ……)?"""
     text = _LEADING_ORDINAL.sub("", sentence).rstrip("。；;")
     return body.startswith(text[:20]) or (len(text) > 6 and text in body)
 
 
-def _summary_plain(summary: str) -> str:
+def _summary_plain(head: str, body: str) -> str:
     """The summary line as a reply's sentence: "长沙市“十四五”规划提出：持续落实…" → "持续落实…" (the
-    source already names the plan); a past period's label is kept ("长沙市“十三五”时期，…")."""
-    head, _, body = summary.partition("：")
-    if not body:
-        return summary
-    return body if head.endswith("提出") else f"{head}，{body}"
+    source names the plan); a past period's label is kept ("长沙市“十三五”时期，…")."""
+    return body if not head or head.endswith("提出") else f"{head}，{body}"
 
 
 def _labelled(plain: str, ev: Evidence) -> str:

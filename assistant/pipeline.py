@@ -195,10 +195,15 @@ class PolicyAssistant:
         text, notices = clean_question(question)
         text, fixes = correct_homophones(text, self.place_names, self.vocab.cut)
         notices += [f"已将问题中的“{written}”按“{name}”理解。" for written, name in fixes]
-        turns = normalise_history(history)
+        # colloquial asking words read as standard ones (咋领 → 怎么领), in earlier turns too
+        turns = [
+            Turn(t.role, self.words.standard(t.content) if t.role == "user" else t.content)
+            for t in normalise_history(history)
+        ]
+        standard = self.words.standard(text)
 
         t = time.perf_counter()
-        rewritten = self._condense(self.words.standard(text), turns)
+        rewritten = self._condense(standard, turns)
         timings["condense"] = _ms(t)
 
         slots = read_slots(rewritten, self.words, near=self.regions)
@@ -217,7 +222,7 @@ class PolicyAssistant:
             retrieved=retrieved,
             backend=self.backend_name,
             mode=mode,
-            rewritten_question=rewritten if rewritten != self.words.standard(text) else "",
+            rewritten_question=rewritten if rewritten != standard else "",
             notices=notices,
         )
 

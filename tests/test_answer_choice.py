@@ -562,6 +562,45 @@ def test_a_list_adds_another_retrieved_paragraph_of_a_section_it_quotes():
     assert [s.text for s in _siblings(chosen, scored)] == ["深入贯彻实施人才新政22条。"]
 
 
+def _doc(city: str) -> dict:
+    return {"title": f"{city}“十四五”人力资源和社会保障事业发展规划", "region": city}
+
+
+def test_a_summary_adds_only_an_on_topic_figure_of_its_own_period_and_plan():
+    from policyqa.assistant.extractive import ExtractivePlan, ScoredSentence, _summary
+
+    ev = Evidence(_paragraph("p", "…"), 0, _doc("长沙市"))
+    best = ScoredSentence(ev, 0, "持续落实零就业家庭就业援助。", 3.0, 1.0)
+
+    def line(*others):
+        plan = ExtractivePlan(sentences=[best, *others])
+        return _summary(plan, {}, lambda text: True)[0]
+
+    assert line(ScoredSentence(ev, 1, "每年开展专场招聘会15场以上。", 1.0, 0.5)).endswith(
+        "持续落实零就业家庭就业援助；每年开展专场招聘会15场以上。"
+    )
+    assert "20家" not in line(ScoredSentence(ev, 1, "新建养老服务机构20家。", 1.0, 0.0))  # off the topic
+    assert "10万人" not in line(ScoredSentence(ev, 1, "帮扶再就业10万人。", 1.0, 0.5, past=True))  # last plan
+    assert "2035" not in line(ScoredSentence(ev, 1, "到2035年帮扶比例达到30%。", 1.0, 0.5))  # beyond the plan
+
+
+def test_a_list_reply_names_the_document_its_first_line_quotes():
+    from policyqa.assistant.extractive import ExtractivePlan, ScoredSentence, render_answer
+
+    xiangtan = Evidence(_paragraph("x", "4.紧抓重点群体就业。"), 0, _doc("湘潭市"))
+    changsha = Evidence(_paragraph("c", "坚持把高校毕业生就业作为重中之重。"), 1, _doc("长沙市"))
+    plan = ExtractivePlan(
+        sentences=[
+            ScoredSentence(xiangtan, 0, "4.紧抓重点群体就业。", 2.0, 0.5),
+            ScoredSentence(changsha, 0, "坚持把高校毕业生就业作为重中之重。", 1.5, 1.0),
+        ]
+    )
+    plan.summary = ("长沙市“十四五”规划提出：坚持把高校毕业生就业作为重中之重。", changsha)
+    plan.summary_parts = ("长沙市“十四五”规划提出", "坚持把高校毕业生就业作为重中之重。")
+    draft = render_answer(plan, "reply").draft
+    assert draft.startswith("您好！根据《长沙市“十四五”人力资源和社会保障事业发展规划》，坚持把高校毕业生")
+
+
 def test_a_numbered_items_bare_title_is_no_summary():
     from policyqa.assistant.extractive import ExtractivePlan, ScoredSentence, _summary
 

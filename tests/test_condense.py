@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from policyqa.assistant.condense import Turn, is_follow_up, normalise_history, rewrite
 
 DOCS = {"cs": {"meta": {"region": "长沙市"}}, "xt": {"meta": {"region": "湘潭市"}}}
@@ -114,3 +115,15 @@ def test_a_short_ne_clause_then_how_it_asks_is_a_follow_up_on_a_new_topic():
         _rewrite("失业保险参保人数要达到多少？", "湘潭十四五要新增多少就业？")
         == "失业保险参保人数要达到多少？"
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("失业率呢？？", "湘潭失业率多少"),  # no asking clause after 呢: asked as the last question asked
+        ("十五五呢？要新增多少", "十五五呢？要新增多少（上文：湘潭“十五五”要新增多少就业）"),  # a period swap
+        ("怎么办呢？我被拖欠工资了老板一直不给", "怎么办呢？我被拖欠工资了老板一直不给"),  # a new message
+    ],
+)
+def test_a_ne_clause_is_a_new_topic_only_before_a_short_asking_clause(question, expected):
+    assert _rewrite(question, "湘潭十四五要新增多少就业？") == expected
