@@ -95,7 +95,7 @@ def not_stated_phrase(reason: Reason, f: RefusalFeatures, asked: dict) -> str:
     if reason is Reason.NEAR_MISS:
         return {
             "procedure": "具体的办理流程、所需材料或收费标准",
-            "contact": "联系电话、地址等联系方式",
+            "contact": "联系电话、地址、办公时间等联系信息",
             "eligibility": "对个人是否符合条件的认定",
             "legality": "对具体个案是否合法的认定",
             "national": "全国性的统一规定（现有文件为地方文件）",
