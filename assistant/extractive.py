@@ -39,6 +39,7 @@ MAX_ITEM_TITLE = 24  # a numbered item's opening unit this short is its title (3
 MAX_SENTENCES_FILLED = 10  # a list's quoted paragraphs may add their other on-topic sentences up to this
 VERBATIM_BONUS = 0.3  # a figure saying more of the question's words around its indicator ranks higher
 MAX_PARAGRAPHS = 3
+MAX_REPLY_SUPPORT = 3  # a reply draft: the answer, then at most this many supporting sentences
 MAX_SIBLINGS = 1  # a list may add one more paragraph of a section it quotes…
 SIBLING_FLOOR = 0.3  # …whose best sentence scores at least this share of the best one (it missed the cut)
 MAX_PARAGRAPHS_LISTING = 4  # measures spread over sections: a listing shows one more paragraph
@@ -955,8 +956,10 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
                 f"[{number[first.paragraph.id]}]"
             )
         support = [ev for ev in support if any(id(s) not in said for s in plan.sentences if s.evidence is ev)]
+    pool = [s for ev in support[:2] for s in plan.sentences if s.evidence is ev and id(s) not in said]
+    kept = {id(s) for s in sorted(pool, key=lambda s: (-s.coverage, -s.score))[:MAX_REPLY_SUPPORT]}
     for ev in support[:2]:
-        plain = _plain(ev, [s for s in plan.sentences if s.evidence is ev and id(s) not in said])
+        plain = _plain(ev, [s for s in pool if s.evidence is ev and id(s) in kept])
         if plain and not ev.paragraph.section.endswith(plain.rstrip("。")):  # a bare heading says nothing
             lines.append(f"{_labelled(plain, ev).rstrip('。；;，,')}。[{number[ev.paragraph.id]}]")
     if leads and any(selection.DocPeriod.of(ev.doc).is_plan for ev in order):

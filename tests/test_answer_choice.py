@@ -523,6 +523,13 @@ def test_a_list_reply_opens_with_the_best_item_not_the_paragraphs_first_sentence
     assert answer.draft.count("确保零就业家庭动态清零") == 1  # the opening is not quoted again
 
 
+def test_a_list_reply_has_at_most_three_supporting_sentences(assistant):
+    answer = assistant.ask("市民留言：“长沙对零就业家庭有什么帮扶？”请起草答复。", mode="reply")
+    quoted = [line for line in answer.text.split("\n") if re.search(r"\[\d+\]$", line)]
+    supporting = "".join(re.sub(r"\[\d+\]$", "", line) for line in quoted[1:])
+    assert quoted and 1 <= len([x for x in re.split(r"[。！？]", supporting) if x.strip()]) <= 3
+
+
 def test_a_county_reply_says_first_that_the_city_plan_applies(assistant):
     answer = assistant.ask("市民留言：“我在浏阳，有没有创业扶持政策？”请起草答复。", mode="reply")
     assert not answer.refused
