@@ -424,7 +424,7 @@ def _summary(
     period = periods.get(ev.paragraph.doc_id) or selection.DocPeriod.of(ev.doc)
     label = selection.label_period(best.text, ev.paragraph.section, period).text(period)
     label = selection.measure_label(label)  # a measure, not a goal
-    if period.is_plan and any(int(y) > period.end for y in _YEAR_IN_TEXT.findall(best.text)):
+    if period.beyond(best.text):
         label = "规划提出"  # "展望2035年，…": a vision beyond the plan period is no “十四五” measure
     region = ev.doc.get("region", "")
     head = ("" if region and best.text.startswith(region) else region) + label
@@ -440,9 +440,6 @@ def _summary(
     return (f"{head}：{text}" if head else text), ev
 
 
-_YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d\d)(?=年)")
-
-
 def _with_figure(text: str, best: ScoredSentence, quoted: list[ScoredSentence], period) -> str:
     """The summary's paragraph commits to a number as well ("每年开展高校毕业生专场招聘会15场以上"):
     it is said on the first line too, after the best sentence — only a sentence on the topic, of the
@@ -455,7 +452,7 @@ def _with_figure(text: str, best: ScoredSentence, quoted: list[ScoredSentence], 
         and _has_figure(s.text)
         and s.coverage > 0
         and s.past == best.past
-        and not (period.is_plan and any(int(y) > period.end for y in _YEAR_IN_TEXT.findall(s.text)))
+        and not period.beyond(s.text)
     ]
     if not same:
         return text
@@ -682,7 +679,8 @@ def _fill_paragraphs(
     title that names the topic ("2035年远景目标：…", "（三）构建和谐劳动关系") every sentence is on it."""
     have = {(id(s.evidence), s.index) for s in chosen}
     quoted = {id(s.evidence) for s in chosen}
-    titled = {id(ev) for ev in {id(s.evidence): s.evidence for s in chosen}.values() if _titled(ev, terms)}
+    heavy = _heavy_terms(terms or {})
+    titled = {id(s.evidence) for s in chosen if _titled(s.evidence, heavy)}
     extra = [
         s
         for s in scored
@@ -720,13 +718,15 @@ def _siblings(
 _RUN_IN_TITLE = re.compile(r"^(?:\d{1,2}[.．、]\s*)?([^，,。；;：:]{2,16})[：:]")
 
 
-def _titled(ev: Evidence, terms: dict[str, float] | None) -> bool:
-    """Does the paragraph's own title (its section's, or a run-in "…：" heading) say the question's
-    main topic word (the heaviest of its terms)?"""
-    if not terms:
-        return False
-    top = max(terms.values())
-    heavy = [t for t, w in terms.items() if w >= 0.5 * top and len(t) > 1]
+def _heavy_terms(terms: dict[str, float]) -> list[str]:
+    """The question's main topic words: its terms weighing at least half the heaviest."""
+    top = max(terms.values(), default=0.0)
+    return [t for t, w in terms.items() if w >= 0.5 * top and len(t) > 1]
+
+
+def _titled(ev: Evidence, heavy: list[str]) -> bool:
+    """Does the paragraph's own title (its section's, or a run-in "…：" heading) say one of the
+    question's main topic words?"""
     run_in = _RUN_IN_TITLE.match(ev.paragraph.text)
     titles = [
         ev.paragraph.section_path[-1] if ev.paragraph.section_path else "",

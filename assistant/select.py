@@ -55,6 +55,10 @@ class DocPeriod:
     def is_plan(self) -> bool:
         return bool(self.start)
 
+    def beyond(self, text: str) -> bool:
+        """Does the text name a year after the plan period ("展望2035年" in a 2021–2025 plan)?"""
+        return self.is_plan and any(int(y) > self.end for y in _YEAR_IN.findall(text))
+
     @property
     def name(self) -> str:
         return plan_name(self.start) if self.start else ""
