@@ -18,7 +18,15 @@ from policyqa.assistant import select as selection
 from policyqa.assistant.prompts import render
 from policyqa.assistant.query import QueryInfo, place_aliases
 from policyqa.assistant.reply import ReplyWording, reply_wording
-from policyqa.assistant.slots import PLAN_NAME, QuestionWords, Slots, asking_clause, split_context
+from policyqa.assistant.slots import (
+    PLAN_NAME,
+    QuestionWords,
+    Slots,
+    afterword_of,
+    asking_clause,
+    situation_of,
+    split_context,
+)
 from policyqa.core.text import CITATION_MARK, fold, protect_brackets
 from policyqa.index.chunk import Paragraph
 from policyqa.index.metadata import kind_info
@@ -231,7 +239,7 @@ def plan_answer(
 
     ``pool``: a wider set of retrieved paragraphs the asked figure may be found in (the top-k
     ``evidence`` plus the next ones); the lead's paragraph is then quoted and cited like any other."""
-    alternatives = _alternatives(info, thesaurus or {})
+    alternatives = term_alternatives(info, thesaurus or {})
     plan = _plan_sentences(evidence, terms, info, slots, alternatives, meaning)
     if not evidence or slots is None or words is None:
         return plan
@@ -247,8 +255,10 @@ def plan_answer(
     # "我刚下岗，…新增多少工作岗位": the asker's situation names no indicator; "那电子社保卡发了多少（上文：
     # …社会保障卡发卡数…）": a follow-up that names its own topic is asked about that one
     own = {t: w for t, w in topic.items() if _said(t, first, alternatives)}
-    if situation_of(info.text) or (
-        split_context(info.text)[1] and selection.head_terms(own, first, alternatives)
+    if (
+        situation_of(info.text)
+        or afterword_of(_asked_part(info.text))
+        or (split_context(info.text)[1] and selection.head_terms(own, first, alternatives))
     ):
         topic = own or topic
     cands = selection.candidates(pool or evidence, topic, words, alternatives, first)
@@ -483,10 +493,6 @@ def _sentence_candidate(s: ScoredSentence, periods: dict) -> selection.Candidate
 
 
 _ASKING_WORDS = re.compile(r"(?:能|可以|可|要|打算)?(?:给|拿|领|贷|减|补|发|有|是|达到|达)?了?(?:多少|几)")
-_SITUATION = re.compile(r"^(?:我|我们|我家|本人|俺)")
-# Why one asks, before a colon ("写年终材料要用一个数：", "领导要材料："); not a topic ("城乡居民养老保险参保率：")
-_PURPOSE = re.compile(r"写|材料|汇报|要用|总结|报告|稿|发言|领导|整理")
-_ASKING = re.compile(r"多少|几|什么|哪|吗|呢|怎么|如何|是否|有没有|能不能|会不会")
 
 
 def _first_part(question: str) -> str:
@@ -494,26 +500,8 @@ def _first_part(question: str) -> str:
     and without the asker's own situation before it ("我刚下岗，…新增多少工作岗位" → "…新增多少工作岗位")."""
     asked = _asked_part(question)
     first = next((q for q in re.split(r"[？?]", asked) if q.strip()), asked)
-    return first[len(situation_of(first)) :]
-
-
-def situation_of(question: str) -> str:
-    """The leading clauses in which the asker tells their own situation (我刚下岗，) or why they ask
-    (写年终材料要用一个数：), when a later clause asks."""
-    clauses = re.split(r"(?<=[，,；;。：:])", question)
-    situation = []
-    while (
-        len(clauses) > 1
-        and not _ASKING.search(clauses[0])
-        and (
-            _SITUATION.match(clauses[0])
-            or (
-                clauses[0].endswith(("：", ":")) and bool(_PURPOSE.search(clauses[0]))
-            )  # 写年终材料要用一个数：
-        )
-    ):
-        situation.append(clauses.pop(0))
-    return "".join(situation)
+    first = first[len(situation_of(first)) :]
+    return first[: len(first) - len(afterword_of(first))]
 
 
 def _said(term: str, text: str, alternatives: dict[str, set[str]]) -> bool:
@@ -551,7 +539,7 @@ def _unknown_indicator(
     return True
 
 
-def _alternatives(info: QueryInfo, thesaurus: dict[str, str]) -> dict[str, set[str]]:
+def term_alternatives(info: QueryInfo, thesaurus: dict[str, str]) -> dict[str, set[str]]:
     """Official term → the everyday words of the question it stands for (社会保险 → {社保})."""
     out: dict[str, set[str]] = {}
     for variant in info.synonym_variants:
@@ -1060,11 +1048,17 @@ def render_not_stated(
         text = "\n".join(parts)
         return RenderedAnswer(text, order, highlights, draft_of(text))
     docs = [ev.doc for ev in order]
+    groups: dict[str, dict] = {}  # one source line per document, each saying which lines it gave
+    for ev in order:
+        group = groups.setdefault(ev.paragraph.doc_id, _group(ev))
+        group["marks"] = group.get("marks", "") + f"[{number[ev.paragraph.id]}]"
+    if len(groups) == 1:
+        next(iter(groups.values()))["marks"] = ""
     text = render(
         "not_stated",
         phrase=phrase,
         related=lines,
-        groups=[_group(ev) for ev in order[:1]] if order else [],
+        groups=list(groups.values()),
         caveat=kind_caveat(docs) if docs else "",
     )
     return RenderedAnswer(text, order, highlights)

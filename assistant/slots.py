@@ -180,9 +180,13 @@ def read_slots(
     if context and not own and _period(own_text, Slots(), words) == "past":
         slots.asked_plans = []  # "上一个五年完成得怎么样（上文：…十四五目标…）": a result, of no plan the context names
     slots.years = [int(y) for y in _YEAR.findall(text)]
+    # "我今年刚毕业，…十四五…打算新增多少": a 今年 of the asker's own situation, when the question names
+    # the period it asks, is no period asked
+    situation = situation_of(text)
+    asked_period = PLAN_NAME.search(text[len(situation) :]) or _YEAR.search(text[len(situation) :])
     for name, offset in (("this_year", 0), ("next_year", 1), ("last_year", -1)):
         pattern = words.period.get(name)
-        m = pattern.search(text) if pattern else None
+        m = pattern.search(text, len(situation) if asked_period else 0) if pattern else None
         if m:
             slots.relative_year, slots.relative_offset = m.group(0), offset
             slots.years.append(today.year + offset)
@@ -227,6 +231,51 @@ def split_context(text: str) -> tuple[str, str]:
     """A rewritten follow-up's own question and the context condense appended to it ("" when none)."""
     asked, _, context = text.partition(CONTEXT_OPEN)
     return asked or text, context.removesuffix("）")
+
+
+_SITUATION = re.compile(r"^(?:我|我们|我家|本人|俺)")
+# Why one asks, before a colon ("写年终材料要用一个数：", "领导要材料："); not a topic ("城乡居民养老保险参保率：")
+_PURPOSE = re.compile(r"写|材料|汇报|要用|总结|报告|稿|发言|领导|整理")
+_ASKING = re.compile(r"多少|几|什么|哪|吗|呢|怎么|如何|是否|有没有|能不能|会不会")
+# A clause after the question that says what the answer is for ("看看市场有多大", "领导要的材料里要写这个数")
+_AFTERWORD = re.compile(r"^(?:看看|看一下|好让|以便|方便|用于|用来|我要|我好)")
+
+
+def afterword_of(question: str) -> str:
+    """The clauses after the asking one that say why the asker asks ("…计划培训多少人次，看看市场有多大",
+    "…完成了多少万人？领导要的材料里要写这个数"): they ask nothing and name no topic."""
+    clauses = re.split(r"(?<=[，,；;。？?！!])", question)
+    asks = [i for i, c in enumerate(clauses) if _ASKING.search(c)]
+    if not asks:
+        return ""
+    tail = clauses[asks[0] + 1 :]
+    n = len(tail)
+    while n and not _ASKING.search(tail[n - 1]) and _is_afterword(tail[n - 1]):
+        n -= 1
+    return "".join(tail[n:])
+
+
+def _is_afterword(clause: str) -> bool:
+    return bool(_AFTERWORD.match(clause.strip()) or _PURPOSE.search(clause))
+
+
+def situation_of(question: str) -> str:
+    """The leading clauses in which the asker tells their own situation (我刚下岗，) or why they ask
+    (写年终材料要用一个数：), when a later clause asks."""
+    clauses = re.split(r"(?<=[，,；;。：:])", question)
+    situation = []
+    while (
+        len(clauses) > 1
+        and not _ASKING.search(clauses[0])
+        and (
+            _SITUATION.match(clauses[0])
+            or (
+                clauses[0].endswith(("：", ":")) and bool(_PURPOSE.search(clauses[0]))
+            )  # 写年终材料要用一个数：
+        )
+    ):
+        situation.append(clauses.pop(0))
+    return "".join(situation)
 
 
 def asking_clause(text: str, words: QuestionWords) -> str:

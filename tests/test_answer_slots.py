@@ -50,11 +50,39 @@ def test_five_year_plans_are_calendar_periods():
         ("具体有什么数字吗，比如养老金水平？", "", "figure"),  # 有什么数字 asks a figure, not a list
         ("长沙这几年失业保险要覆盖多少人？", "target", "count"),  # 要…多少 asks a goal
         ("长沙要新增多少技能人才？", "target", "count"),  # people counted by what they are
+        # how a plan will improve something asks for its measures
+        ("湘潭准备怎么提升公共就业服务水平？", "target", "listing"),
+        ("长沙在人才公寓这块规划里说了要做些什么？", "", "listing"),
     ],
 )
 def test_period_and_value_slots(question, period, value):
     slots = read_slots(question, WORDS, near=NEAR)
     assert (slots.period, slots.value) == (period, value)
+
+
+def test_this_year_of_the_askers_own_situation_is_no_period_asked():
+    today = date(2026, 11, 22)
+    # the question names the period it asks: 今年 tells only who asks
+    slots = read_slots(
+        "我今年刚从湘大毕业，想问湘潭“十四五”期间新增就业目标是多少？", WORDS, today=today, near=NEAR
+    )
+    assert slots.years == [] and slots.relative_year == "" and slots.period == "target"
+    # no other period named: 今年 is still the year asked about
+    slots = read_slots("我今年刚退休，养老金能涨多少？", WORDS, today=today, near=NEAR)
+    assert slots.years == [2026]
+
+
+def test_why_one_asks_after_the_question_is_no_topic():
+    from policyqa.assistant.slots import afterword_of
+
+    assert afterword_of("长沙失业保险参保人数要达到多少？领导要的汇报材料里要用") == "领导要的汇报材料里要用"
+    assert afterword_of("湘潭每年开多少场招聘会，看看值不值得去") == "看看值不值得去"
+    assert afterword_of("长沙新增就业多少，失业率多少") == ""  # a second question is no afterword
+
+
+def test_document_period_and_online_procedures_are_read():
+    assert read_slots("湘潭这个规划管到哪一年为止？", WORDS).metadata == "period"
+    assert read_slots("退休人员怎么在网上办资格认证？", WORDS).near_miss == "procedure"
 
 
 def test_this_year_is_the_calendar_year_and_procedures_are_near_misses():
@@ -295,3 +323,22 @@ def test_a_count_asked_where_the_plan_states_a_rate_says_which_kind_is_missing(a
     assert "目标数量" in first_line(answer) and "目标数值" not in first_line(answer)
     related = answer.text.split("\n")[2]  # the asked period's rate first, not the 2020 result
     assert "96%" in related and "2020" not in related
+
+
+def test_a_purpose_clause_after_the_question_does_not_choose_the_topic(assistant):
+    answer = assistant.ask("长沙“十四五”期间职业技能培训计划培训多少人次？看看我们学校的市场有多大")
+    assert "50万人次" in first_line(answer)
+
+
+def test_related_figures_from_two_documents_each_name_their_source(assistant):
+    answer = assistant.ask("我今年退休了，养老金能涨多少？")
+    docs = {c.doc_id for c in answer.citations}
+    assert answer.refused and docs == {CHANGSHA, XIANGTAN}
+    for c in answer.citations:  # every cited document is named as the source of its own lines
+        assert f"[{c.n}]摘自《{c.doc_title}》" in answer.text
+
+
+def test_a_word_the_documents_use_for_the_asked_one_counts_as_matching_it(assistant):
+    for question in ("长沙对创业有哪些扶持？", "长沙对开店创业的人有哪些扶持？"):  # 扶持: the plan says 支持
+        answer = assistant.ask(question)
+        assert not answer.refused and "一次性创业补贴" in answer.text, question
