@@ -48,6 +48,7 @@ MAX_SENTENCES_FILLED = 10  # a list's quoted paragraphs may add their other on-t
 VERBATIM_BONUS = 0.3  # a figure saying more of the question's words around its indicator ranks higher
 MAX_PARAGRAPHS = 3
 MAX_REPLY_SUPPORT = 3  # a reply draft: the answer, then at most this many supporting sentences
+REPLY_FIRST_SENTENCES = 2  # …and an answer quoted from a paragraph says at most this many of its sentences
 MAX_SIBLINGS = 1  # a list may add one more paragraph of a section it quotes…
 SIBLING_FLOOR = 0.3  # …whose best sentence scores at least this share of the best one (it missed the cut)
 MAX_PARAGRAPHS_LISTING = 4  # measures spread over sections: a listing shows one more paragraph
@@ -95,6 +96,7 @@ class TermWeights:
         for alias in sorted((a for r in places for a in place_aliases(r)), key=len, reverse=True):
             query = query.replace(alias, f" {alias} ")
         query = _A_NOT_A.sub(" ", query)  # 能不能, 管不管, 给没给: the asking form, not the topic
+        query = _HOW_MUCH.sub(r" \g<0> ", query)  # 多大规模 cut as 多 / 大规模: 多大 asks, 规模 is the topic
         query = _BOTH_PLACES.sub(" ", query)  # 两个城市…谁多: which places, not what about them
         terms: dict[str, float] = {}
         for token in (self._known_part(t) for t in tokenize(query)):
@@ -158,6 +160,9 @@ class ExtractivePlan:
     not_stated: list[str] = field(default_factory=list)  # compared places whose documents lack the figure
     summary: tuple[str, Evidence] | None = None  # a list's one-line answer: its best item, place and period
     summary_parts: tuple[str, str] = ("", "")  # that line's head (长沙市“十四五”规划提出) and its body
+
+
+_HOW_MUCH = re.compile(r"多(?:大|高|长|久|少)")
 
 
 def _has_figure(sentence: str) -> bool:
@@ -932,10 +937,13 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
             head, body = plan.summary_parts
             said = {id(s) for s in plan.sentences if s.evidence is first and _opens(body, s.text)}
             plain = _summary_plain(head, body)
-        elif support:
+        elif support:  # no summary line: the first paragraph's best sentences answer, its others support
             first = support[0]
-            plain = _plain(first, [s for s in plan.sentences if s.evidence is first])
-            said = {id(s) for s in plan.sentences if s.evidence is first}
+            mine = [s for s in plan.sentences if s.evidence is first]
+            said = {
+                id(s) for s in sorted(mine, key=lambda s: (-s.coverage, -s.score))[:REPLY_FIRST_SENTENCES]
+            }
+            plain = _plain(first, [s for s in mine if id(s) in said])
         if support:
             title = first.doc.get("title", "")
             source = f"根据《{title}》" if title else source  # the document the first line quotes

@@ -447,6 +447,9 @@ class PolicyAssistant:
             asked = slots.request_text[len(situation_of(slots.request_text)) :]
             if place.level == "province" and place.short not in asked:
                 continue  # "我是湖南人，想了解…": the asker's province, not the place asked about
+            elsewhere = [p for p in slots.places if p is not place and p.short in asked]
+            if place.short not in asked and any(covers(r, p) for p in elsewhere for r in regions if r):
+                continue  # "我在东莞打工十几年，想回湘潭…": where the asker has been, not what is asked about
             # a province named alone asks for its own rule, which a city's document does not set
             if not any(covers(region, place) for region in regions):
                 foreign.append(place.name)

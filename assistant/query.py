@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from policyqa.assistant.slots import CONTEXT_OPEN, split_context
+from policyqa.assistant.slots import CONTEXT_OPEN, plan_spans, split_context
 from policyqa.index.headings import CN_NUM
 from policyqa.index.sparse import Vocabulary, vocabulary
 
@@ -65,7 +65,7 @@ def analyse(question: str, documents: dict[str, dict], vocab: Vocabulary | None 
                     info.places.append(region)
                 info.doc_ids.append(doc_id)
                 break
-    info.years = [m.group(0) for m in _YEAR.finditer(question)]
+    info.years = [m.group(0) for m in _YEAR.finditer(plan_spans(question))]  # 2016到2020 is the 十三五
     info.section_refs = [normalise_section_ref(m.group(0)) for m in _SECTION_REF.finditer(question)]
     intent = vocab.profile.intent_pattern  # the profile's intents.toml word lists
     info.numeric = bool(intent("numeric").search(question))

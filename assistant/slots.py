@@ -96,6 +96,20 @@ def plan_years(name: str) -> tuple[int, int] | None:
     return start, start + 4
 
 
+_YEAR_SPAN = re.compile(r"((?:19|20)\d{2})\s*年?\s*(?:到|至|—|–|-|~|～)\s*((?:19|20)\d{2})\s*年?")
+
+
+def plan_spans(text: str) -> str:
+    """A span of years that is a five-year plan's ("2021到2025年", "2016—2020") named as that plan."""
+
+    def named(m: re.Match) -> str:
+        start, end = int(m.group(1)), int(m.group(2))
+        plan = plan_name(start) if end - start == 4 else ""
+        return f"{plan}期间" if plan else m.group(0)
+
+    return _YEAR_SPAN.sub(named, text)
+
+
 def plan_name(start: int) -> str:
     """2021 → 十四五 (the five-year plan starting that year), '' when not a plan start year."""
     index, rest = divmod(start - 2006, 5)
@@ -169,8 +183,9 @@ def read_slots(
     ``near``: the regions of the indexed documents; a county may be named by its short name (宁乡)
     only there, elsewhere by its full name (资源县, not 人力资源)."""
     today = today or date.today()
-    text = strip_request(question, words)
-    slots = Slots(request_text=text)
+    typed = strip_request(question, words)
+    slots = Slots(request_text=typed)
+    text = plan_spans(typed)  # "2016到2020年" is the 十三五, not two separate years
     slots.places = find_places(text, words.place_aliases, words.generic_places, near)
     slots.plan_names = [f"十{m.group(1)}五" for m in PLAN_NAME.finditer(text)]  # in order, repeats kept
     # a rewritten follow-up's own words decide over its context's ("十四五目标（上文：十三五…）")
@@ -235,10 +250,14 @@ def split_context(text: str) -> tuple[str, str]:
 
 _SITUATION = re.compile(r"^(?:我|我们|我家|本人|俺)")
 # Why one asks, before a colon ("写年终材料要用一个数：", "领导要材料："); not a topic ("城乡居民养老保险参保率：")
-_PURPOSE = re.compile(r"写|材料|汇报|要用|总结|报告|稿|发言|领导|整理")
-_ASKING = re.compile(r"多少|几|什么|哪|吗|呢|怎么|如何|是否|有没有|能不能|会不会")
+_PURPOSE = re.compile(r"写|材料|汇报|要用|总结|报告|稿|发言|领导|整理|确认|核实|核对")
+_GREETING = re.compile(r"^(?:你好|您好|请问|麻烦问一下|打扰一下)[，,！!。]")
+_ASKING = re.compile(
+    r"多少|(?<![十好])几(?!十)|什么|哪|吗|呢|怎么|如何|是否|有没有|能不能|会不会"
+)  # not 十几年, 好几次
 # A clause after the question that says what the answer is for ("看看市场有多大", "领导要的材料里要写这个数")
-_AFTERWORD = re.compile(r"^(?:看看|看一下|好让|以便|方便|用于|用来|我要|我好)")
+# or gives examples of what it asks about ("…帮了多少就业困难的人？就是下岗的、残疾的那些")
+_AFTERWORD = re.compile(r"^(?:看看|看一下|好让|以便|方便|用于|用来|我要|我好|就是|比如|例如)")
 
 
 def afterword_of(question: str) -> str:
@@ -264,6 +283,8 @@ def situation_of(question: str) -> str:
     (写年终材料要用一个数：), when a later clause asks."""
     clauses = re.split(r"(?<=[，,；;。：:])", question)
     situation = []
+    if len(clauses) > 1 and _GREETING.match(clauses[0]):  # "你好，我在写…": the greeting says nothing either
+        situation.append(clauses.pop(0))
     while (
         len(clauses) > 1
         and not _ASKING.search(clauses[0])

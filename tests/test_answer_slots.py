@@ -3,6 +3,7 @@ honest "文件未载明…" with labelled related figures; metadata questions; r
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -345,3 +346,46 @@ def test_a_word_the_documents_use_for_the_asked_one_counts_in_the_refusal_check(
     terms = {"创业": 1.0, "扶持": 1.0}  # the question says 扶持, the plan 支持
     assert PolicyAssistant._present_coverage(quoted, terms, []) < 1.0
     assert PolicyAssistant._present_coverage(quoted, terms, [], {"扶持": {"支持"}}) == 1.0
+
+
+def test_a_span_of_years_that_is_a_plan_period_is_read_as_that_plan():
+    slots = read_slots("湘潭2016到2020年一共新增了多少就业岗位？", WORDS, near=NEAR)
+    assert slots.plan_names == ["十三五"] and slots.years == [] and slots.period == "past"
+    slots = read_slots("长沙2020年到2022年新增就业多少？", WORDS, near=NEAR)  # no plan's span: two years
+    assert slots.years == [2020, 2022] and slots.plan_names == []
+
+
+def test_can_and_cannot_of_someone_else_is_no_eligibility_question():
+    doubt = read_slots(
+        "湘潭十三五新增了多少就业？新闻上的数字我不太信，政府能不能给个准数？", WORDS, near=NEAR
+    )
+    assert doubt.near_miss == ""
+    assert read_slots("我妈一直没交过，现在补交还能领吗？", WORDS, near=NEAR).near_miss == "eligibility"
+
+
+def test_greetings_and_examples_around_the_question_are_no_topic():
+    from policyqa.assistant.slots import afterword_of, situation_of
+
+    assert (
+        situation_of("你好，我在写稿子，想确认一下：长沙新增就业多少？") == "你好，我在写稿子，想确认一下："
+    )
+    assert afterword_of("长沙帮了多少就业困难的人？就是下岗的、残疾的那些") == "就是下岗的、残疾的那些"
+    assert situation_of("我在东莞打工十几年，想回湘潭创业，有什么支持？") == "我在东莞打工十几年，"
+
+
+def test_a_city_of_the_askers_past_is_not_the_place_asked_about(assistant):
+    answer = assistant.ask("我在广东东莞打工十几年，想回湘潭老家创业，有什么支持？")
+    assert not answer.refused and "返乡创业" in answer.text
+
+
+def test_how_big_asks_and_the_noun_after_it_is_the_topic(assistant):
+    answer = assistant.ask("长沙人力资源服务产业园规划要做到多大规模？")
+    assert "150亿元" in first_line(answer)
+
+
+def test_a_reply_quoting_a_paragraph_keeps_to_its_best_sentences(assistant):
+    from policyqa.assistant.extractive import MAX_REPLY_SUPPORT, REPLY_FIRST_SENTENCES
+
+    draft = assistant.ask("市民留言：“湘潭打算怎么改进窗口服务？”请起草答复。", mode="reply").draft
+    body = [s for s in draft.split("。") if s and not re.search("如需办理|感谢|以上为规划", s)]
+    assert "窗口" in draft and len(body) <= REPLY_FIRST_SENTENCES + MAX_REPLY_SUPPORT
