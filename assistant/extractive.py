@@ -162,7 +162,7 @@ class ExtractivePlan:
     summary_parts: tuple[str, str] = ("", "")  # that line's head (长沙市“十四五”规划提出) and its body
 
 
-_HOW_MUCH = re.compile(r"多(?:大|高|长|久|少)")
+_HOW_MUCH = re.compile(r"(?<![很更许较诸众好太最])多(?:大|高|长|久)")  # not 更多高技能人才, 很多大学生
 
 
 def _has_figure(sentence: str) -> bool:

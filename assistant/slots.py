@@ -198,7 +198,8 @@ def read_slots(
     # "我今年刚毕业，…十四五…打算新增多少": a 今年 of the asker's own situation, when the question names
     # the period it asks, is no period asked
     situation = situation_of(text)
-    asked_period = PLAN_NAME.search(text[len(situation) :]) or _YEAR.search(text[len(situation) :])
+    asked = text[len(situation) :]  # a plan, or a year asked as one ("到2025年"), not "2008年开始交的"
+    asked_period = PLAN_NAME.search(asked) or re.search(r"(?:到|至|截至|截止)\s*(?:19|20)\d{2}", asked)
     for name, offset in (("this_year", 0), ("next_year", 1), ("last_year", -1)):
         pattern = words.period.get(name)
         m = pattern.search(text, len(situation) if asked_period else 0) if pattern else None
@@ -257,13 +258,15 @@ _ASKING = re.compile(
 )  # not 十几年, 好几次
 # A clause after the question that says what the answer is for ("看看市场有多大", "领导要的材料里要写这个数")
 # or gives examples of what it asks about ("…帮了多少就业困难的人？就是下岗的、残疾的那些")
-_AFTERWORD = re.compile(r"^(?:看看|看一下|好让|以便|方便|用于|用来|我要|我好|就是|比如|例如)")
+_AFTERWORD = re.compile(
+    r"^(?:看看|看一下|好让|以便|方便|用于|用来|我要|我好)|^(?:就是|比如|例如).*(?:那些|这些|之类的?|等等?)[。！!]?$"
+)  # "就是高技能人才" narrows what is asked: no afterword
 
 
 def afterword_of(question: str) -> str:
     """The clauses after the asking one that say why the asker asks ("…计划培训多少人次，看看市场有多大",
     "…完成了多少万人？领导要的材料里要写这个数"): they ask nothing and name no topic."""
-    clauses = re.split(r"(?<=[，,；;。？?！!])", question)
+    clauses = [c for c in re.split(r"(?<=[，,；;。？?！!])", question) if c.strip()]
     asks = [i for i, c in enumerate(clauses) if _ASKING.search(c)]
     if not asks:
         return ""
@@ -281,10 +284,14 @@ def _is_afterword(clause: str) -> bool:
 def situation_of(question: str) -> str:
     """The leading clauses in which the asker tells their own situation (我刚下岗，) or why they ask
     (写年终材料要用一个数：), when a later clause asks."""
-    clauses = re.split(r"(?<=[，,；;。：:])", question)
+    clauses = [c for c in re.split(r"(?<=[，,；;。：:])", question) if c.strip()]
     situation = []
-    if len(clauses) > 1 and _GREETING.match(clauses[0]):  # "你好，我在写…": the greeting says nothing either
-        situation.append(clauses.pop(0))
+    greeting = _GREETING.match(clauses[0]) if clauses else None
+    if greeting:  # "你好，我在写…", "您好！湘潭…": the greeting says nothing either
+        situation.append(greeting.group(0))
+        clauses[0] = clauses[0][greeting.end() :]
+        if not clauses[0].strip():
+            clauses.pop(0)
     while (
         len(clauses) > 1
         and not _ASKING.search(clauses[0])

@@ -336,7 +336,9 @@ def test_related_figures_from_two_documents_each_name_their_source(assistant):
     docs = {c.doc_id for c in answer.citations}
     assert answer.refused and docs == {CHANGSHA, XIANGTAN}
     for c in answer.citations:  # every cited document is named as the source of its own lines
-        assert f"[{c.n}]摘自《{c.doc_title}》" in answer.text
+        assert re.search(
+            rf"以上(?:\[\d+\])*\[{c.n}\](?:\[\d+\])*摘自《{re.escape(c.doc_title)}》", answer.text
+        )
 
 
 def test_a_word_the_documents_use_for_the_asked_one_counts_in_the_refusal_check():
@@ -370,6 +372,9 @@ def test_greetings_and_examples_around_the_question_are_no_topic():
         situation_of("你好，我在写稿子，想确认一下：长沙新增就业多少？") == "你好，我在写稿子，想确认一下："
     )
     assert afterword_of("长沙帮了多少就业困难的人？就是下岗的、残疾的那些") == "就是下岗的、残疾的那些"
+    assert afterword_of("长沙技能人才有多少？就是高技能人才") == ""  # it narrows what is asked
+    assert afterword_of("湘潭每年开多少场招聘会，看看值不值得去。") == "看看值不值得去。"
+    assert situation_of("您好！湘潭新增就业目标是多少，谢谢！") == "您好！"  # the question is no greeting
     assert situation_of("我在东莞打工十几年，想回湘潭创业，有什么支持？") == "我在东莞打工十几年，"
 
 
@@ -386,6 +391,18 @@ def test_how_big_asks_and_the_noun_after_it_is_the_topic(assistant):
 def test_a_reply_quoting_a_paragraph_keeps_to_its_best_sentences(assistant):
     from policyqa.assistant.extractive import MAX_REPLY_SUPPORT, REPLY_FIRST_SENTENCES
 
-    draft = assistant.ask("市民留言：“湘潭打算怎么改进窗口服务？”请起草答复。", mode="reply").draft
-    body = [s for s in draft.split("。") if s and not re.search("如需办理|感谢|以上为规划", s)]
-    assert "窗口" in draft and len(body) <= REPLY_FIRST_SENTENCES + MAX_REPLY_SUPPORT
+    reply = assistant.ask("市民留言：“湘潭打算怎么改进窗口服务？”请起草答复。", mode="reply")
+    opening = reply.text.split("\n")[0]  # the answering line; supporting sentences follow on their own lines
+    assert (
+        "窗口" in opening
+        and len([s for s in opening.split("。") if s.strip("[]0123456789")]) <= REPLY_FIRST_SENTENCES
+    )
+    body = [s for s in reply.draft.split("。") if s and not re.search("如需办理|感谢|以上为规划", s)]
+    assert len(body) <= REPLY_FIRST_SENTENCES + MAX_REPLY_SUPPORT
+
+
+def test_everyday_until_when_and_make_up_questions_are_not_misread():
+    assert read_slots("社保要交到哪一年为止？", WORDS).metadata == ""  # not the plan's period
+    assert read_slots("哪些人可以补交养老保险？", WORDS).near_miss == ""  # a policy, no one's eligibility
+    slots = read_slots("我今年退休，2008年开始交的社保，养老金能涨多少？", WORDS, today=date(2026, 11, 22))
+    assert 2026 in slots.years  # 2008 is the asker's history, 今年 is still asked
