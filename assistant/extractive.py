@@ -160,6 +160,7 @@ class ExtractivePlan:
     not_stated: list[str] = field(default_factory=list)  # compared places whose documents lack the figure
     summary: tuple[str, Evidence] | None = None  # a list's one-line answer: its best item, place and period
     summary_parts: tuple[str, str] = ("", "")  # that line's head (长沙市“十四五”规划提出) and its body
+    alternatives: dict[str, set[str]] = field(default_factory=dict)  # term → the question's words for it
 
 
 _HOW_MUCH = re.compile(r"(?<![很更许较诸众好太最])多(?:大|高|长|久)")  # not 更多高技能人才, 很多大学生
@@ -244,8 +245,9 @@ def plan_answer(
 
     ``pool``: a wider set of retrieved paragraphs the asked figure may be found in (the top-k
     ``evidence`` plus the next ones); the lead's paragraph is then quoted and cited like any other."""
-    alternatives = term_alternatives(info, thesaurus or {})
+    alternatives = _alternatives(info, thesaurus or {})
     plan = _plan_sentences(evidence, terms, info, slots, alternatives, meaning)
+    plan.alternatives = alternatives  # the refusal check judges the quoted sentences by them too
     if not evidence or slots is None or words is None:
         return plan
     periods = periods or {}
@@ -544,7 +546,7 @@ def _unknown_indicator(
     return True
 
 
-def term_alternatives(info: QueryInfo, thesaurus: dict[str, str]) -> dict[str, set[str]]:
+def _alternatives(info: QueryInfo, thesaurus: dict[str, str]) -> dict[str, set[str]]:
     """Official term → the everyday words of the question it stands for (社会保险 → {社保})."""
     out: dict[str, set[str]] = {}
     for variant in info.synonym_variants:

@@ -28,7 +28,6 @@ from policyqa.assistant.extractive import (
     render_answer,
     render_not_stated,
     sentence_meaning,
-    term_alternatives,
 )
 from policyqa.assistant.grounding import ground
 from policyqa.assistant.places import correct_homophones, covers
@@ -488,10 +487,7 @@ class PolicyAssistant:
             dense_top=round(dense_top, 4),
             absent_terms=absent,
             absent_share=round(sum(terms[t] for t in absent) / total, 4),
-            present_coverage=round(
-                self._present_coverage(plan, terms, absent, term_alternatives(info, self.profile.thesaurus)),
-                4,
-            ),
+            present_coverage=round(self._present_coverage(plan, terms, absent), 4),
             foreign_places=self._foreign_places(info, slots, plan),
             uncovered_years=self._uncovered_years(plan, slots),
             near_miss=self._near_miss(slots),
@@ -530,7 +526,7 @@ class PolicyAssistant:
         return slots.near_miss
 
     @staticmethod
-    def _present_coverage(plan, terms: dict[str, float], absent: list[str], alternatives=None) -> float:
+    def _present_coverage(plan, terms: dict[str, float], absent: list[str]) -> float:
         """How well the quoted sentences hold the question's words the documents use (a term's other
         names — 扶持 said as 支持 — count as it, as in sentence scoring)."""
         from policyqa.assistant.select import coverage
@@ -538,7 +534,7 @@ class PolicyAssistant:
         present = {t: w for t, w in terms.items() if t not in absent}
         if not present:
             return 0.0
-        return max((coverage(s.text, present, alternatives) for s in plan.sentences), default=0.0)
+        return max((coverage(s.text, present, plan.alternatives) for s in plan.sentences), default=0.0)
 
     def _metadata_docs(self, slots: Slots, info: QueryInfo, doc: str | None) -> list[str]:
         """The documents a question about documents themselves (文号, 印发日期…) is about, else []."""

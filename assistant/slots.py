@@ -96,6 +96,7 @@ def plan_years(name: str) -> tuple[int, int] | None:
     return start, start + 4
 
 
+_TARGET_YEAR = re.compile(r"(?:到|至|截至|截止)\s*(?:19|20)\d{2}")  # a year asked as one: 到2025年
 _YEAR_SPAN = re.compile(r"((?:19|20)\d{2})\s*年?\s*(?:到|至|—|–|-|~|～)\s*((?:19|20)\d{2})\s*年?")
 
 
@@ -199,7 +200,7 @@ def read_slots(
     # the period it asks, is no period asked
     situation = situation_of(text)
     asked = text[len(situation) :]  # a plan, or a year asked as one ("到2025年"), not "2008年开始交的"
-    asked_period = PLAN_NAME.search(asked) or re.search(r"(?:到|至|截至|截止)\s*(?:19|20)\d{2}", asked)
+    asked_period = PLAN_NAME.search(asked) or _TARGET_YEAR.search(asked)
     for name, offset in (("this_year", 0), ("next_year", 1), ("last_year", -1)):
         pattern = words.period.get(name)
         m = pattern.search(text, len(situation) if asked_period else 0) if pattern else None

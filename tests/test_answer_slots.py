@@ -344,10 +344,12 @@ def test_related_figures_from_two_documents_each_name_their_source(assistant):
 def test_a_word_the_documents_use_for_the_asked_one_counts_in_the_refusal_check():
     from types import SimpleNamespace
 
-    quoted = SimpleNamespace(sentences=[SimpleNamespace(text="加大初创实体支持力度，落实一次性创业补贴")])
+    sentences = [SimpleNamespace(text="加大初创实体支持力度，落实一次性创业补贴")]
     terms = {"创业": 1.0, "扶持": 1.0}  # the question says 扶持, the plan 支持
-    assert PolicyAssistant._present_coverage(quoted, terms, []) < 1.0
-    assert PolicyAssistant._present_coverage(quoted, terms, [], {"扶持": {"支持"}}) == 1.0
+    unaware = SimpleNamespace(sentences=sentences, alternatives={})
+    aware = SimpleNamespace(sentences=sentences, alternatives={"扶持": {"支持"}})
+    assert PolicyAssistant._present_coverage(unaware, terms, []) < 1.0
+    assert PolicyAssistant._present_coverage(aware, terms, []) == 1.0
 
 
 def test_a_span_of_years_that_is_a_plan_period_is_read_as_that_plan():
