@@ -251,7 +251,7 @@ def plan_answer(
     if not evidence or slots is None or words is None:
         return plan
     periods = periods or {}
-    first = _first_part(info.text)  # its head nouns, in its order
+    first = _first_part(info.text, words)  # its head nouns, in its order
     asking = (
         asking_clause(first, words) or first
     )  # "失业金能领多少，我交了5年社保": the first clause names it
@@ -263,8 +263,8 @@ def plan_answer(
     # …社会保障卡发卡数…）": a follow-up that names its own topic is asked about that one
     own = {t: w for t, w in topic.items() if _said(t, first, alternatives)}
     if (
-        situation_of(info.text)
-        or afterword_of(_asked_part(info.text))
+        situation_of(info.text, words)
+        or afterword_of(_asked_part(info.text), words)
         or (split_context(info.text)[1] and selection.head_terms(own, first, alternatives))
     ):
         topic = own or topic
@@ -502,13 +502,13 @@ def _sentence_candidate(s: ScoredSentence, periods: dict) -> selection.Candidate
 _ASKING_WORDS = re.compile(r"(?:能|可以|可|要|打算)?(?:给|拿|领|贷|减|补|发|有|是|达到|达)?了?(?:多少|几)")
 
 
-def _first_part(question: str) -> str:
+def _first_part(question: str, words: QuestionWords) -> str:
     """The first question of a message, without a follow-up's context ("…多少钱？什么时候报？" → "…多少钱")
     and without the asker's own situation before it ("我刚下岗，…新增多少工作岗位" → "…新增多少工作岗位")."""
     asked = _asked_part(question)
     first = next((q for q in re.split(r"[？?]", asked) if q.strip()), asked)
-    first = first[len(situation_of(first)) :]
-    return first[: len(first) - len(afterword_of(first))]
+    first = first[len(situation_of(first, words)) :]
+    return first[: len(first) - len(afterword_of(first, words))]
 
 
 def _said(term: str, text: str, alternatives: dict[str, set[str]]) -> bool:

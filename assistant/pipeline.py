@@ -443,7 +443,7 @@ class PolicyAssistant:
                 continue
             if place.short in quoted:
                 continue
-            asked = slots.request_text[len(situation_of(slots.request_text)) :]
+            asked = slots.request_text[len(situation_of(slots.request_text, self.words)) :]
             if place.level == "province" and place.short not in asked:
                 continue  # "我是湖南人，想了解…": the asker's province, not the place asked about
             elsewhere = [p for p in slots.places if p is not place and p.short in asked]

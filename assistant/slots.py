@@ -41,6 +41,7 @@ class QuestionWords:
     ]  # words that fill the period/value slot or the asker's situation, not the topic
     implied: dict[str, re.Pattern] = field(default_factory=dict)  # 人数 is said by "34万人"
     colloquial: dict[str, str] = field(default_factory=dict)  # 咋 → 怎么: read as the standard word
+    asker: dict[str, re.Pattern] = field(default_factory=dict)  # the asker's situation, greeting, purpose
 
     def standard(self, text: str) -> str:
         """The question with its colloquial asking words in standard form ("咋领" → "怎么领"), so one
@@ -79,6 +80,7 @@ def load_question_words(profile_folder: Path | None = None) -> QuestionWords:
         slot_terms=frozenset(data.get("slot_terms", {}).get("words", [])),
         implied=compiled("implied"),
         colloquial=dict(data.get("colloquial", {})),
+        asker=compiled("asker"),
     )
 
 
@@ -198,7 +200,7 @@ def read_slots(
     slots.years = [int(y) for y in _YEAR.findall(text)]
     # "我今年刚毕业，…十四五…打算新增多少": a 今年 of the asker's own situation, when the question names
     # the period it asks, is no period asked
-    situation = situation_of(text)
+    situation = situation_of(text, words)
     asked = text[len(situation) :]  # a plan, or a year asked as one ("到2025年"), not "2008年开始交的"
     asked_period = PLAN_NAME.search(asked) or _TARGET_YEAR.search(asked)
     for name, offset in (("this_year", 0), ("next_year", 1), ("last_year", -1)):
@@ -250,44 +252,36 @@ def split_context(text: str) -> tuple[str, str]:
     return asked or text, context.removesuffix("）")
 
 
-_SITUATION = re.compile(r"^(?:我|我们|我家|本人|俺)")
-# Why one asks, before a colon ("写年终材料要用一个数：", "领导要材料："); not a topic ("城乡居民养老保险参保率：")
-_PURPOSE = re.compile(r"写|材料|汇报|要用|总结|报告|稿|发言|领导|整理|确认|核实|核对")
-_GREETING = re.compile(r"^(?:你好|您好|请问|麻烦问一下|打扰一下)[，,！!。]")
-_ASKING = re.compile(
-    r"多少|(?<![十好])几(?!十)|什么|哪|吗|呢|怎么|如何|是否|有没有|能不能|会不会"
-)  # not 十几年, 好几次
-# A clause after the question that says what the answer is for ("看看市场有多大", "领导要的材料里要写这个数")
-# or gives examples of what it asks about ("…帮了多少就业困难的人？就是下岗的、残疾的那些")
-_AFTERWORD = re.compile(
-    r"^(?:看看|看一下|好让|以便|方便|用于|用来|我要|我好)|^(?:就是|比如|例如).*(?:那些|这些|之类的?|等等?)[。！!]?$"
-)  # "就是高技能人才" narrows what is asked: no afterword
-
-
-def afterword_of(question: str) -> str:
+def afterword_of(question: str, words: QuestionWords) -> str:
     """The clauses after the asking one that say why the asker asks ("…计划培训多少人次，看看市场有多大",
     "…完成了多少万人？领导要的材料里要写这个数"): they ask nothing and name no topic."""
+    asking, afterword, purpose = (words.asker.get(k) for k in ("asking", "afterword", "purpose"))
+    if not asking:
+        return ""
     clauses = [c for c in re.split(r"(?<=[，,；;。？?！!])", question) if c.strip()]
-    asks = [i for i, c in enumerate(clauses) if _ASKING.search(c)]
+    asks = [i for i, c in enumerate(clauses) if asking.search(c)]
     if not asks:
         return ""
     tail = clauses[asks[0] + 1 :]
     n = len(tail)
-    while n and not _ASKING.search(tail[n - 1]) and _is_afterword(tail[n - 1]):
+    while n and not asking.search(tail[n - 1]) and _matches(afterword, tail[n - 1].strip(), purpose):
         n -= 1
     return "".join(tail[n:])
 
 
-def _is_afterword(clause: str) -> bool:
-    return bool(_AFTERWORD.match(clause.strip()) or _PURPOSE.search(clause))
+def _matches(start: re.Pattern | None, clause: str, anywhere: re.Pattern | None) -> bool:
+    """The clause opens with ``start`` (a full-clause pattern anchored with ^) or holds ``anywhere``."""
+    return bool((start and start.match(clause)) or (anywhere and anywhere.search(clause)))
 
 
-def situation_of(question: str) -> str:
+def situation_of(question: str, words: QuestionWords) -> str:
     """The leading clauses in which the asker tells their own situation (我刚下岗，) or why they ask
     (写年终材料要用一个数：), when a later clause asks."""
+    asking, own, purpose = (words.asker.get(k) for k in ("asking", "situation", "purpose"))
+    greeting_words = words.asker.get("greeting")
     clauses = [c for c in re.split(r"(?<=[，,；;。：:])", question) if c.strip()]
     situation = []
-    greeting = _GREETING.match(clauses[0]) if clauses else None
+    greeting = greeting_words.match(clauses[0]) if clauses and greeting_words else None
     if greeting:  # "你好，我在写…", "您好！湘潭…": the greeting says nothing either
         situation.append(greeting.group(0))
         clauses[0] = clauses[0][greeting.end() :]
@@ -295,11 +289,12 @@ def situation_of(question: str) -> str:
             clauses.pop(0)
     while (
         len(clauses) > 1
-        and not _ASKING.search(clauses[0])
+        and asking is not None
+        and not asking.search(clauses[0])
         and (
-            _SITUATION.match(clauses[0])
+            _matches(own, clauses[0], None)
             or (
-                clauses[0].endswith(("：", ":")) and bool(_PURPOSE.search(clauses[0]))
+                clauses[0].endswith(("：", ":")) and _matches(None, clauses[0], purpose)
             )  # 写年终材料要用一个数：
         )
     ):

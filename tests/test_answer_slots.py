@@ -76,9 +76,12 @@ def test_this_year_of_the_askers_own_situation_is_no_period_asked():
 def test_why_one_asks_after_the_question_is_no_topic():
     from policyqa.assistant.slots import afterword_of
 
-    assert afterword_of("长沙失业保险参保人数要达到多少？领导要的汇报材料里要用") == "领导要的汇报材料里要用"
-    assert afterword_of("湘潭每年开多少场招聘会，看看值不值得去") == "看看值不值得去"
-    assert afterword_of("长沙新增就业多少，失业率多少") == ""  # a second question is no afterword
+    assert (
+        afterword_of("长沙失业保险参保人数要达到多少？领导要的汇报材料里要用", WORDS)
+        == "领导要的汇报材料里要用"
+    )
+    assert afterword_of("湘潭每年开多少场招聘会，看看值不值得去", WORDS) == "看看值不值得去"
+    assert afterword_of("长沙新增就业多少，失业率多少", WORDS) == ""  # a second question is no afterword
 
 
 def test_document_period_and_online_procedures_are_read():
@@ -371,13 +374,16 @@ def test_greetings_and_examples_around_the_question_are_no_topic():
     from policyqa.assistant.slots import afterword_of, situation_of
 
     assert (
-        situation_of("你好，我在写稿子，想确认一下：长沙新增就业多少？") == "你好，我在写稿子，想确认一下："
+        situation_of("你好，我在写稿子，想确认一下：长沙新增就业多少？", WORDS)
+        == "你好，我在写稿子，想确认一下："
     )
-    assert afterword_of("长沙帮了多少就业困难的人？就是下岗的、残疾的那些") == "就是下岗的、残疾的那些"
-    assert afterword_of("长沙技能人才有多少？就是高技能人才") == ""  # it narrows what is asked
-    assert afterword_of("湘潭每年开多少场招聘会，看看值不值得去。") == "看看值不值得去。"
-    assert situation_of("您好！湘潭新增就业目标是多少，谢谢！") == "您好！"  # the question is no greeting
-    assert situation_of("我在东莞打工十几年，想回湘潭创业，有什么支持？") == "我在东莞打工十几年，"
+    assert afterword_of("长沙帮了多少就业困难的人？就是下岗的、残疾的那些", WORDS) == "就是下岗的、残疾的那些"
+    assert afterword_of("长沙技能人才有多少？就是高技能人才", WORDS) == ""  # it narrows what is asked
+    assert afterword_of("湘潭每年开多少场招聘会，看看值不值得去。", WORDS) == "看看值不值得去。"
+    assert (
+        situation_of("您好！湘潭新增就业目标是多少，谢谢！", WORDS) == "您好！"
+    )  # the question is no greeting
+    assert situation_of("我在东莞打工十几年，想回湘潭创业，有什么支持？", WORDS) == "我在东莞打工十几年，"
 
 
 def test_a_city_of_the_askers_past_is_not_the_place_asked_about(assistant):
