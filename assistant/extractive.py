@@ -255,9 +255,14 @@ def plan_answer(
     asking = (
         asking_clause(first, words) or first
     )  # "失业金能领多少，我交了5年社保": the first clause names it
-    plan.indicator = _indicator_phrase(terms, asking, slots, words, alternatives) or _indicator_phrase(
-        terms, split_context(info.text)[1], slots, words, alternatives
-    )  # 当初定的目标呢: the context names it
+    plan.indicator = next(  # "那博士后工作站呢，有没有数": the question names it outside the asking clause;
+        (  # "当初定的目标呢": the context names it
+            phrase
+            for text in (asking, first, split_context(info.text)[1])
+            if (phrase := _indicator_phrase(terms, text, slots, words, alternatives))
+        ),
+        "",
+    )
     topic = _topic_terms(terms, df)
     # "我刚下岗，…新增多少工作岗位": the asker's situation names no indicator; "那电子社保卡发了多少（上文：
     # …社会保障卡发卡数…）": a follow-up that names its own topic is asked about that one
@@ -507,8 +512,13 @@ def _first_part(question: str, words: QuestionWords) -> str:
     and without the asker's own situation before it ("我刚下岗，…新增多少工作岗位" → "…新增多少工作岗位")."""
     asked = _asked_part(question)
     first = next((q for q in re.split(r"[？?]", asked) if q.strip()), asked)
-    first = first[len(situation_of(first, words)) :]
-    return first[: len(first) - len(afterword_of(first, words))]
+    return _without_asides(first, words)
+
+
+def _without_asides(question: str, words: QuestionWords) -> str:
+    """The question without the asker's situation before it and the afterwords after it."""
+    question = question[len(situation_of(question, words)) :]
+    return question[: len(question) - len(afterword_of(question, words))]
 
 
 def _said(term: str, text: str, alternatives: dict[str, set[str]]) -> bool:
@@ -534,7 +544,7 @@ def _unknown_indicator(
     of value, not the indicator, and are passed over."""
     spoken = set().union(*alternatives.values()) if alternatives else set()
     named = {t: w for t, w in terms.items() if not re.fullmatch(r"\d+", t) and t not in words.implied}
-    question = _asked_part(question)
+    question = _without_asides(_asked_part(question), words)  # 我印象是七十几万: no indicator named
     parts = [q for q in re.split(r"[？?]", question) if q.strip()] or [question]
     for part in parts:  # "…多少钱？什么时候报？": every part's indicator must be unknown
         heads = {t: w for t, w in selection.head_terms(named, part, alternatives).items() if t in part}
@@ -832,7 +842,8 @@ def render_answer(plan: ExtractivePlan, mode: str, wording: ReplyWording | None 
     if plan.lead and plan.lead_evidence is not None:
         leads = [(plan.lead, plan.lead_evidence)]
     lead_lines = plan.not_stated + [
-        f"{protect_brackets(text)}[{number[ev.paragraph.id]}]" for text, ev in leads
+        f"{protect_brackets(cell_in_words(text, keep_sign=True))}[{number[ev.paragraph.id]}]"
+        for text, ev in leads
     ]
     caveats = plan.caveats
     if not leads and plan.summary is not None and plan.summary[1].paragraph.id in number:
@@ -999,8 +1010,25 @@ def _labelled(plain: str, ev: Evidence) -> str:
     return f"{head}，{plain}" if head else plain
 
 
+# A table cell's comparison sign read as the documents' prose says it: a cell ">96" is "96%以上" in the same
+# plan's text, "<5.5" is "控制在5.5%以内".
+_CELL_COMPARISON = re.compile(r"：\s*([<>≥≤＜＞])\s*(\d+(?:\.\d+)?\s*[^\d\s（(，,；;。]{0,3})$")
+_COMPARISON_WORD = {">": "以上", "＞": "以上", "≥": "以上", "<": "以内", "＜": "以内", "≤": "以内"}
+
+
+def cell_in_words(lead: str, keep_sign: bool) -> str:
+    """ "…（2025年目标）：>96%" → "…：96%以上（>96%）" (the sign kept for the answer view) or "…：96%以上"."""
+    m = _CELL_COMPARISON.search(lead)
+    if not m:
+        return lead
+    sign, value = m.group(1), m.group(2).strip()
+    words = f"{value}{_COMPARISON_WORD[sign]}" + (f"（{sign}{value}）" if keep_sign else "")
+    return f"{lead[: m.start()]}：{words}"
+
+
 def _lead_plain(lead: str) -> str:
     """长沙市“十三五”时期：全市累计… → 长沙市“十三五”时期全市累计…; table cells read as sentences."""
+    lead = cell_in_words(lead, keep_sign=False)
     m = re.match(r"^(.*?)：(.+?)（(.+?)）：(.+)$", lead)
     if m:  # 长沙市：失业保险参保人数（2025年）：212.7万人
         return f"{m.group(1)}{m.group(2)}{m.group(3).replace(' ', '')}为{protect_brackets(m.group(4))}"

@@ -255,7 +255,9 @@ def split_context(text: str) -> tuple[str, str]:
 def afterword_of(question: str, words: QuestionWords) -> str:
     """The clauses after the asking one that say why the asker asks ("…计划培训多少人次，看看市场有多大",
     "…完成了多少万人？领导要的材料里要写这个数"): they ask nothing and name no topic."""
-    asking, afterword, purpose = (words.asker.get(k) for k in ("asking", "afterword", "purpose"))
+    asking, afterword, purpose, confirm = (
+        words.asker.get(k) for k in ("asking", "afterword", "purpose", "confirm")
+    )
     if not asking:
         return ""
     clauses = [c for c in re.split(r"(?<=[，,；;。？?！!])", question) if c.strip()]
@@ -264,7 +266,10 @@ def afterword_of(question: str, words: QuestionWords) -> str:
         return ""
     tail = clauses[asks[0] + 1 :]
     n = len(tail)
-    while n and not asking.search(tail[n - 1]) and _matches(afterword, tail[n - 1].strip(), purpose):
+    while n and (
+        _matches(confirm, tail[n - 1].strip(), None)  # 对不对: a tag on the asker's guess
+        or (not asking.search(tail[n - 1]) and _matches(afterword, tail[n - 1].strip(), purpose))
+    ):
         n -= 1
     return "".join(tail[n:])
 

@@ -414,3 +414,38 @@ def test_everyday_until_when_and_make_up_questions_are_not_misread():
     assert read_slots("哪些人可以补交养老保险？", WORDS).near_miss == ""  # a policy, no one's eligibility
     slots = read_slots("我今年退休，2008年开始交的社保，养老金能涨多少？", WORDS, today=date(2026, 11, 22))
     assert 2026 in slots.years  # 2008 is the asker's history, 今年 is still asked
+
+
+def test_the_askers_guess_and_plan_content_questions_are_read_as_such():
+    from policyqa.assistant.slots import afterword_of
+
+    # the asker's own guess and its tag ask nothing new and name no topic
+    assert (
+        afterword_of("长沙十三五新增就业一共多少人，我印象是七十几万，对不对", WORDS)
+        == "我印象是七十几万，对不对"
+    )
+    assert afterword_of("长沙新增就业多少，对不对", WORDS) == "对不对"
+    # whether a kind of worker counts is no one's eligibility; whether I count is
+    assert read_slots("跑外卖的算不算就业？规划里有没有保障", WORDS, near=NEAR).near_miss == ""
+    assert read_slots("我这个算不算工伤？", WORDS, near=NEAR).near_miss == "eligibility"
+    # "有没有数" asks for a figure; "提没提" asks yes or no
+    assert read_slots("那博士后工作站呢，有没有数", WORDS, near=NEAR).value == "figure"
+    assert read_slots("长沙规划里提没提创业贷款？", WORDS, near=NEAR).value == "yesno"
+
+
+def test_a_guess_after_the_question_does_not_turn_it_into_a_refusal(assistant):
+    answer = assistant.ask("帮我查下长沙十三五那五年城镇新增就业一共多少人，我印象是七十几万，对不对")
+    assert not answer.refused and "71.42万人" in first_line(answer)
+
+
+def test_a_follow_up_refusal_names_its_own_topic(assistant):
+    history = [{"role": "user", "content": "湘潭十四五要引进多少高层次人才？"}]
+    answer = assistant.ask("那博士后工作站呢，有没有数", history=history)
+    assert answer.refused and "博士后工作站" in first_line(answer)
+
+
+def test_a_compared_cell_reads_in_the_documents_words(assistant):
+    answer = assistant.ask("长沙到2025年基本养老保险参保率要搞到百分之多少？")
+    assert first_line(answer).startswith("长沙市") and "96%以上（>96%）" in first_line(answer)
+    reply = assistant.ask("长沙到2025年基本养老保险参保率要搞到百分之多少？", mode="reply")
+    assert "96%以上" in reply.text.split("\n")[0] and ">96" not in reply.text.split("\n")[0]
