@@ -442,6 +442,10 @@ def test_a_follow_up_refusal_names_its_own_topic(assistant):
     history = [{"role": "user", "content": "湘潭十四五要引进多少高层次人才？"}]
     answer = assistant.ask("那博士后工作站呢，有没有数", history=history)
     assert answer.refused and "博士后工作站" in first_line(answer)
+    # after a list question, "有没有数" still asks for a figure the plan does not give
+    history = [{"role": "user", "content": "湘潭十四五对人才引进有啥安排？"}]
+    answer = assistant.ask("那博士后工作站呢，有没有数", history=history)
+    assert answer.refused and "博士后工作站" in first_line(answer)
 
 
 def test_a_compared_cell_reads_in_the_documents_words(assistant):
