@@ -517,8 +517,15 @@ def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) 
             # Even loosely: a county named in the question that no such figure names is not stated.
             if slots.sub_places and not any(c.matches_places(slots) for c in loose):
                 return Selection(related=related, mismatch="place")
-            if not any(c.heads_held for c in loose):  # none of them names the asked indicator either
+            held = [c for c in loose if c.heads_held]
+            if not held:  # none of them names the asked indicator either
                 return Selection(related=related, mismatch="topic")
+            # A period was asked and none of them is of it ("创业带动就业的目标是多少" near 十三五 results):
+            # whatever they are, they do not answer it.
+            if slots.period in ("target", "past", "year") and not any(
+                c.matches_period(slots, periods.get(c.evidence.paragraph.doc_id, DocPeriod())) for c in held
+            ):
+                return Selection(related=related, mismatch="period")
             return Selection(related=related)
         # A county or a year was asked and none of the near figures names it: not stated either way.
         if slots.sub_places and not any(c.matches_places(slots) for c in near):

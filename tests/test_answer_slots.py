@@ -453,3 +453,9 @@ def test_a_compared_cell_reads_in_the_documents_words(assistant):
     assert first_line(answer).startswith("长沙市") and "96%以上（>96%）" in first_line(answer)
     reply = assistant.ask("长沙到2025年基本养老保险参保率要搞到百分之多少？", mode="reply")
     assert "96%以上" in reply.text.split("\n")[0] and ">96" not in reply.text.split("\n")[0]
+
+
+def test_loosely_related_figures_of_another_period_do_not_answer_a_target_question(assistant):
+    answer = assistant.ask("创业带动就业的目标是多少来着")
+    assert answer.refused and "目标数值" in first_line(answer)
+    assert "“十三五”时期" in answer.text  # the nearby results, labelled as another period's
