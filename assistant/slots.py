@@ -193,7 +193,8 @@ def read_slots(
     slots.plan_names = [f"十{m.group(1)}五" for m in PLAN_NAME.finditer(text)]  # in order, repeats kept
     # a rewritten follow-up's own words decide over its context's ("十四五目标（上文：十三五…）")
     own_text, context = split_context(text)
-    own = [f"十{m.group(1)}五" for m in PLAN_NAME.finditer(own_text)]
+    asked_text = own_text[: len(own_text) - len(afterword_of(own_text, words))]  # not "想跟十三五比一比"
+    own = [f"十{m.group(1)}五" for m in PLAN_NAME.finditer(asked_text)]
     slots.asked_plans = own or slots.plan_names
     if context and not own and _period(own_text, Slots(), words) == "past":
         slots.asked_plans = []  # "上一个五年完成得怎么样（上文：…十四五目标…）": a result, of no plan the context names
@@ -266,12 +267,31 @@ def afterword_of(question: str, words: QuestionWords) -> str:
         return ""
     tail = clauses[asks[0] + 1 :]
     n = len(tail)
+    narrowing = words.asker.get("narrowing")
+    separate = clauses[asks[0]].rstrip().endswith(_SENTENCE_END)  # the question ends its sentence
     while n and (
         _matches(confirm, tail[n - 1].strip(), None)  # 对不对: a tag on the asker's guess
-        or (not asking.search(tail[n - 1]) and _matches(afterword, tail[n - 1].strip(), purpose))
+        or (
+            not asking.search(tail[n - 1])
+            and (
+                _matches(afterword, tail[n - 1].strip(), purpose)
+                # a statement in its own sentence after the question ("…多少？网上说法不一样。")
+                or (separate and not _matches(narrowing, _sentence_start(tail, n - 1), None))
+            )
+        )
     ):
         n -= 1
     return "".join(tail[n:])
+
+
+_SENTENCE_END = ("？", "?", "。", "！", "!")
+
+
+def _sentence_start(tail: list[str], i: int) -> str:
+    """The first clause of the sentence that clause ``i`` of ``tail`` is in."""
+    while i and not tail[i - 1].rstrip().endswith(_SENTENCE_END):
+        i -= 1
+    return tail[i].strip()
 
 
 def _matches(start: re.Pattern | None, clause: str, anywhere: re.Pattern | None) -> bool:
@@ -304,6 +324,11 @@ def situation_of(question: str, words: QuestionWords) -> str:
         )
     ):
         situation.append(clauses.pop(0))
+    # "在写一篇…的稿子，想核一下：…多少": a lead-in of several clauses up to a colon, saying why one asks
+    colon = next((i for i, c in enumerate(clauses) if c.endswith(("：", ":"))), -1)
+    lead_in = clauses[: colon + 1]
+    if 0 < colon < len(clauses) - 1 and _matches(None, "".join(lead_in), purpose):
+        situation += lead_in  # (its 这几年 asks nothing: the colon ends it)
     return "".join(situation)
 
 

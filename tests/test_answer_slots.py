@@ -459,3 +459,16 @@ def test_loosely_related_figures_of_another_period_do_not_answer_a_target_questi
     answer = assistant.ask("创业带动就业的目标是多少来着")
     assert answer.refused and "目标数值" in first_line(answer)
     assert "“十三五”时期" in answer.text  # the nearby results, labelled as another period's
+
+
+def test_statements_after_the_question_and_a_lead_in_up_to_a_colon_are_asides():
+    from policyqa.assistant.slots import afterword_of, situation_of
+
+    assert afterword_of("湘潭十三五到底新增了多少就业？网上说法不一样。", WORDS) == "网上说法不一样。"
+    assert afterword_of("长沙技能人才有多少？就是高技能人才，还有技师", WORDS) == ""  # it narrows the ask
+    assert afterword_of("长沙最低工资多少，我在城区上班。", WORDS) == ""  # same sentence: part of the ask
+    lead_in = "在写一篇长沙这几年就业形势的稿子，想核一下："
+    assert situation_of(lead_in + "十三五那五年长沙城镇一共新增了多少就业？", WORDS) == lead_in
+    # a plan named only in the aside is not the one asked about
+    slots = read_slots("长沙十二五那五年城镇新增就业是多少？想跟十三五比一比。", WORDS, near=NEAR)
+    assert slots.asked_plans == ["十二五"]
