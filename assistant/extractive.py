@@ -161,6 +161,7 @@ class ExtractivePlan:
     summary: tuple[str, Evidence] | None = None  # a list's one-line answer: its best item, place and period
     summary_parts: tuple[str, str] = ("", "")  # that line's head (长沙市“十四五”规划提出) and its body
     alternatives: dict[str, set[str]] = field(default_factory=dict)  # term → the question's words for it
+    level: tuple[str, Evidence] | None = None  # "会不会涨": the latest level stated, after the summary
 
 
 _HOW_MUCH = re.compile(r"(?<![很更许较诸众好太最])多(?:大|高|长|久)")  # not 更多高技能人才, 很多大学生
@@ -323,6 +324,9 @@ def plan_answer(
             lambda text: selection.holds_heads(text, heads, alternatives),
             slots.period != "past",
         )
+    rise = words.period.get("rise")
+    if plan.summary is not None and slots.value == "yesno" and rise and rise.search(first):
+        _add_level(plan, cands, periods)
     if slots.sub_places and not wants_figure:
         names = "、".join(p.name for p in slots.sub_places)
         regions = "、".join(
@@ -598,6 +602,31 @@ def _per_document_leads(cands, slots, periods, evidence, strict: bool = False) -
     return leads, missing
 
 
+def _add_level(plan: ExtractivePlan, cands: list, periods: dict) -> None:
+    """ "城乡居民养老金以后会不会涨": beside the plan's commitment (稳步提高…水平), the latest amount the
+    documents state for it, labelled with its period (“十三五”时期：…从75元/月增加到113元/月)."""
+    if plan.summary is None or _has_figure(plan.summary[0]):
+        return
+    levels = [
+        c
+        for c in sorted(cands, key=selection.rank_key, reverse=True)
+        if (c.heads_held or c.topic >= selection.LEAD_MIN_TOPIC)  # the line names its own indicator
+        and c.topic >= selection.RELATED_MIN_TOPIC
+        and "amount" in c.value_kinds
+        and c.period.kind == "past"
+        and not c.period.goal
+    ]
+    if not levels:
+        return
+    level = levels[0]
+    plan.level = (selection.lead_text(level, periods), level.evidence)
+    units = level.evidence.paragraph.units
+    index = next((i for i, u in enumerate(units) if level.sentence in u or u in level.sentence), 0)
+    if not any(s.evidence is level.evidence and s.index == index for s in plan.sentences):
+        text = units[index] if units else level.sentence
+        plan.sentences.insert(1, ScoredSentence(level.evidence, index, text, 0.0, level.topic))  # cited [2]
+
+
 def _quote_first(plan: ExtractivePlan, lead) -> None:
     """The lead's own sentence is quoted first among the supporting sentences."""
     units = lead.evidence.paragraph.units
@@ -849,6 +878,9 @@ def render_answer(plan: ExtractivePlan, mode: str, wording: ReplyWording | None 
     if not leads and plan.summary is not None and plan.summary[1].paragraph.id in number:
         text, ev = plan.summary  # after what the documents do not single out (a county, a group)
         lead_lines += caveats + [f"{protect_brackets(text)}[{number[ev.paragraph.id]}]"]
+        if plan.level is not None and plan.level[1].paragraph.id in number:
+            text, ev = plan.level
+            lead_lines.append(f"{protect_brackets(text)}[{number[ev.paragraph.id]}]")
         caveats = []
     caveat = kind_caveat([ev.doc for ev in order])
     if mode == "reply":
@@ -964,6 +996,10 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
                 f"{wording.greeting}{caveats}{_cite_source(source, plain)}{plain.rstrip('。；;，,')}。"
                 f"[{number[first.paragraph.id]}]"
             )
+            if summary is not None and plan.level is not None and plan.level[1].paragraph.id in number:
+                text, ev = plan.level  # the latest level, said once: its paragraph supports no more
+                lines.append(f"{_lead_plain(text)}。[{number[ev.paragraph.id]}]")
+                support = [e for e in support if e.paragraph.id != ev.paragraph.id]
         support = [ev for ev in support if any(id(s) not in said for s in plan.sentences if s.evidence is ev)]
     pool = [s for ev in support[:2] for s in plan.sentences if s.evidence is ev and id(s) not in said]
     kept = {id(s) for s in sorted(pool, key=lambda s: (-s.coverage, -s.score))[:MAX_REPLY_SUPPORT]}
