@@ -324,7 +324,7 @@ def plan_answer(
             lambda text: selection.holds_heads(text, heads, alternatives),
             slots.period != "past",
         )
-    rise = words.period.get("rise")
+    rise = words.change.get("rise")
     if plan.summary is not None and slots.value == "yesno" and rise and rise.search(first):
         _add_level(plan, cands, periods)
     if slots.sub_places and not wants_figure:
@@ -605,7 +605,7 @@ def _per_document_leads(cands, slots, periods, evidence, strict: bool = False) -
 def _add_level(plan: ExtractivePlan, cands: list, periods: dict) -> None:
     """ "城乡居民养老金以后会不会涨": beside the plan's commitment (稳步提高…水平), the latest amount the
     documents state for it, labelled with its period (“十三五”时期：…从75元/月增加到113元/月)."""
-    if plan.summary is None or _has_figure(plan.summary[0]):
+    if _has_figure(plan.summary[0]):
         return
     levels = [
         c
@@ -616,26 +616,31 @@ def _add_level(plan: ExtractivePlan, cands: list, periods: dict) -> None:
         and c.period.kind == "past"
         and not c.period.goal
     ]
-    if not levels:
-        return
-    level = levels[0]
-    plan.level = (selection.lead_text(level, periods), level.evidence)
-    units = level.evidence.paragraph.units
-    index = next((i for i, u in enumerate(units) if level.sentence in u or u in level.sentence), 0)
-    if not any(s.evidence is level.evidence and s.index == index for s in plan.sentences):
-        text = units[index] if units else level.sentence
-        plan.sentences.insert(1, ScoredSentence(level.evidence, index, text, 0.0, level.topic))  # cited [2]
+    if levels and _insert_quote(plan, levels[0], position=1, score=0.0, fallback=False):
+        plan.level = (selection.lead_text(levels[0], periods), levels[0].evidence)
 
 
 def _quote_first(plan: ExtractivePlan, lead) -> None:
     """The lead's own sentence is quoted first among the supporting sentences."""
-    units = lead.evidence.paragraph.units
-    index = next((i for i, u in enumerate(units) if lead.sentence in u or u in lead.sentence), 0)
-    plan.sentences = [s for s in plan.sentences if not (s.evidence is lead.evidence and s.index == index)]
-    text = units[index] if units else lead.sentence
-    plan.sentences.insert(0, ScoredSentence(lead.evidence, index, text, 9.0, lead.topic))
+    _insert_quote(plan, lead, position=0, score=9.0, fallback=True)
+
+
+def _insert_quote(plan: ExtractivePlan, cand, position: int, score: float, fallback: bool) -> bool:
+    """Quote a candidate figure's own sentence at ``position`` among the quoted sentences (moved there if
+    already quoted), within the paragraph limit. Without ``fallback`` a sentence not found among its
+    paragraph's units is not quoted (False); with it the paragraph's first unit stands for it."""
+    units = cand.evidence.paragraph.units
+    index = next((i for i, u in enumerate(units) if cand.sentence in u or u in cand.sentence), None)
+    if index is None and not fallback:
+        return False
+    index = index or 0
+    same = cand.evidence.paragraph.id
+    plan.sentences = [s for s in plan.sentences if not (s.evidence.paragraph.id == same and s.index == index)]
+    text = units[index] if units else cand.sentence
+    plan.sentences.insert(position, ScoredSentence(cand.evidence, index, text, score, cand.topic))
     paragraphs = list(dict.fromkeys(s.evidence.paragraph.id for s in plan.sentences))[:MAX_PARAGRAPHS]
     plan.sentences = [s for s in plan.sentences if s.evidence.paragraph.id in paragraphs]
+    return cand.evidence.paragraph.id in paragraphs
 
 
 def _reviews_the_past(sentence: str, ev: Evidence) -> bool:

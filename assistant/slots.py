@@ -9,6 +9,7 @@ any period is understood without code changes.
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from policyqa.assistant.places import Place, find_places
+
+log = logging.getLogger(__name__)
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=年|\b|$|[^\d])")
 PLAN_NAME = re.compile(r"“?十([一二三四五六七八九])五”?")  # 十四五 (with its quotes)
@@ -42,6 +45,7 @@ class QuestionWords:
     implied: dict[str, re.Pattern] = field(default_factory=dict)  # 人数 is said by "34万人"
     colloquial: dict[str, str] = field(default_factory=dict)  # 咋 → 怎么: read as the standard word
     asker: dict[str, re.Pattern] = field(default_factory=dict)  # the asker's situation, greeting, purpose
+    change: dict[str, re.Pattern] = field(default_factory=dict)  # "会不会涨": whether an amount will rise
 
     def standard(self, text: str) -> str:
         """The question with its colloquial asking words in standard form ("咋领" → "怎么领"), so one
@@ -62,6 +66,8 @@ def load_question_words(profile_folder: Path | None = None) -> QuestionWords:
 
     path = (profile_folder or PROFILES_DIR / DEFAULT_PROFILE) / "slots.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8"))
+    if "asking" not in data.get("asker", {}):
+        log.warning("%s has no [asker] asking pattern: asides around a question are read as asked", path)
 
     def compiled(group: str) -> dict[str, re.Pattern]:
         return {name: re.compile(pattern) for name, pattern in data.get(group, {}).items()}
@@ -81,6 +87,7 @@ def load_question_words(profile_folder: Path | None = None) -> QuestionWords:
         implied=compiled("implied"),
         colloquial=dict(data.get("colloquial", {})),
         asker=compiled("asker"),
+        change=compiled("change"),
     )
 
 
@@ -255,33 +262,45 @@ def split_context(text: str) -> tuple[str, str]:
 
 def afterword_of(question: str, words: QuestionWords) -> str:
     """The clauses after the asking one that say why the asker asks ("…计划培训多少人次，看看市场有多大",
-    "…完成了多少万人？领导要的材料里要写这个数"): they ask nothing and name no topic."""
-    asking, afterword, purpose, confirm = (
-        words.asker.get(k) for k in ("asking", "afterword", "purpose", "confirm")
-    )
-    if not asking:
+    "…完成了多少万人？领导要的材料里要写这个数") or are statements of their own after the question ("…多少？
+    网上说法不一样。"): they ask nothing and name no topic."""
+    if "asking" not in words.asker:
         return ""
     clauses = [c for c in re.split(r"(?<=[，,；;。？?！!])", question) if c.strip()]
-    asks = [i for i, c in enumerate(clauses) if asking.search(c)]
+    asks = [i for i, c in enumerate(clauses) if _asks(c, words)]
     if not asks:
         return ""
     tail = clauses[asks[0] + 1 :]
-    n = len(tail)
-    narrowing = words.asker.get("narrowing")
     separate = clauses[asks[0]].rstrip().endswith(_SENTENCE_END)  # the question ends its sentence
-    while n and (
-        _matches(confirm, tail[n - 1].strip(), None)  # 对不对: a tag on the asker's guess
-        or (
-            not asking.search(tail[n - 1])
-            and (
-                _matches(afterword, tail[n - 1].strip(), purpose)
-                # a statement in its own sentence after the question ("…多少？网上说法不一样。")
-                or (separate and not _matches(narrowing, _sentence_start(tail, n - 1), None))
-            )
-        )
-    ):
+    n = len(tail)
+    while n and _is_aside(tail, n - 1, separate, words):
         n -= 1
     return "".join(tail[n:])
+
+
+def _is_aside(tail: list[str], i: int, separate: bool, words: QuestionWords) -> bool:
+    """Clause ``i`` after the question adds nothing to what it asks."""
+    clause, asker = tail[i].strip(), words.asker
+    if _opens_with(asker.get("confirm"), clause):  # 对不对: a tag on the asker's guess
+        return True
+    if _asks(clause, words):
+        return False
+    if _opens_with(asker.get("afterword"), clause) or _holds(asker.get("purpose"), clause):
+        return True  # 看看市场有多大, 我印象是七十几万, 想跟十三五比一比
+    # a statement in its own sentence ("网上说法不一样。"), unless it narrows or adds to the ask ("还有十四五的",
+    # "我在长沙县上班")
+    return (
+        separate
+        and not _opens_with(asker.get("narrowing"), _sentence_start(tail, i))
+        and not (PLAN_NAME.search(clause) or _YEAR.search(clause))
+        and not find_places(clause, words.place_aliases, words.generic_places, frozenset())
+    )
+
+
+def _asks(clause: str, words: QuestionWords) -> bool:
+    """The clause holds an asking word (几 of 这几年 asks nothing)."""
+    quiet = words.asker.get("not_asking")
+    return _holds(words.asker.get("asking"), quiet.sub("", clause) if quiet else clause)
 
 
 _SENTENCE_END = ("？", "?", "。", "！", "!")
@@ -294,41 +313,47 @@ def _sentence_start(tail: list[str], i: int) -> str:
     return tail[i].strip()
 
 
-def _matches(start: re.Pattern | None, clause: str, anywhere: re.Pattern | None) -> bool:
-    """The clause opens with ``start`` (a full-clause pattern anchored with ^) or holds ``anywhere``."""
-    return bool((start and start.match(clause)) or (anywhere and anywhere.search(clause)))
+def _opens_with(pattern: re.Pattern | None, text: str) -> bool:
+    return bool(pattern and pattern.match(text))
+
+
+def _holds(pattern: re.Pattern | None, text: str) -> bool:
+    return bool(pattern and pattern.search(text))
 
 
 def situation_of(question: str, words: QuestionWords) -> str:
     """The leading clauses in which the asker tells their own situation (我刚下岗，) or why they ask
-    (写年终材料要用一个数：), when a later clause asks."""
-    asking, own, purpose = (words.asker.get(k) for k in ("asking", "situation", "purpose"))
-    greeting_words = words.asker.get("greeting")
+    (写年终材料要用一个数：; 在写一篇…的稿子，想核一下：), when a later clause asks."""
+    if "asking" not in words.asker:
+        return ""
+    own, purpose = words.asker.get("situation"), words.asker.get("purpose")
     clauses = [c for c in re.split(r"(?<=[，,；;。：:])", question) if c.strip()]
     situation = []
-    greeting = greeting_words.match(clauses[0]) if clauses and greeting_words else None
-    if greeting:  # "你好，我在写…", "您好！湘潭…": the greeting says nothing either
-        situation.append(greeting.group(0))
-        clauses[0] = clauses[0][greeting.end() :]
+    greeting = words.asker.get("greeting")
+    opening = greeting.match(clauses[0]) if clauses and greeting else None
+    if opening:  # "你好，我在写…", "您好！湘潭…": the greeting says nothing either
+        situation.append(opening.group(0))
+        clauses[0] = clauses[0][opening.end() :]
         if not clauses[0].strip():
             clauses.pop(0)
     while (
         len(clauses) > 1
-        and asking is not None
-        and not asking.search(clauses[0])
+        and not _asks(clauses[0], words)
         and (
-            _matches(own, clauses[0], None)
-            or (
-                clauses[0].endswith(("：", ":")) and _matches(None, clauses[0], purpose)
-            )  # 写年终材料要用一个数：
+            _opens_with(own, clauses[0])
+            or (clauses[0].endswith(("：", ":")) and _holds(purpose, clauses[0]))  # 写年终材料要用一个数：
         )
     ):
         situation.append(clauses.pop(0))
-    # "在写一篇…的稿子，想核一下：…多少": a lead-in of several clauses up to a colon, saying why one asks
+    # "在写一篇…的稿子，想核一下：…多少": clauses up to a colon that ask nothing, the last saying why one asks
     colon = next((i for i, c in enumerate(clauses) if c.endswith(("：", ":"))), -1)
     lead_in = clauses[: colon + 1]
-    if 0 < colon < len(clauses) - 1 and _matches(None, "".join(lead_in), purpose):
-        situation += lead_in  # (its 这几年 asks nothing: the colon ends it)
+    if (
+        0 < colon < len(clauses) - 1
+        and _holds(purpose, clauses[colon])
+        and not any(_asks(c, words) for c in lead_in)
+    ):
+        situation += lead_in
     return "".join(situation)
 
 

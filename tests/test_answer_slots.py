@@ -427,6 +427,7 @@ def test_the_askers_guess_and_plan_content_questions_are_read_as_such():
     assert afterword_of("长沙新增就业多少，对不对", WORDS) == "对不对"
     # whether a kind of worker counts is no one's eligibility; whether I count is
     assert read_slots("跑外卖的算不算就业？规划里有没有保障", WORDS, near=NEAR).near_miss == ""
+    assert read_slots("我想问跑外卖的算不算就业？", WORDS, near=NEAR).near_miss == ""
     assert read_slots("我这个算不算工伤？", WORDS, near=NEAR).near_miss == "eligibility"
     # "提没提" asks yes or no
     assert read_slots("长沙规划里提没提创业贷款？", WORDS, near=NEAR).value == "yesno"
@@ -462,6 +463,12 @@ def test_statements_after_the_question_and_a_lead_in_up_to_a_colon_are_asides():
     assert afterword_of("湘潭十三五到底新增了多少就业？网上说法不一样。", WORDS) == "网上说法不一样。"
     assert afterword_of("长沙技能人才有多少？就是高技能人才，还有技师", WORDS) == ""  # it narrows the ask
     assert afterword_of("长沙最低工资多少，我在城区上班。", WORDS) == ""  # same sentence: part of the ask
+    assert afterword_of("长沙十三五新增就业多少？还有十四五的。", WORDS) == ""  # it adds to the ask
+    assert afterword_of("长沙最低工资多少？我在长沙县上班。", WORDS) == ""  # it names the place asked
+    # a lead-in that asks, or whose colon ends a topic, is no situation
+    assert situation_of("长沙新增就业多少，领导要材料：急", WORDS) == ""
+    assert situation_of("湘潭市，就业创业补贴申请材料：需要准备哪些？", WORDS) == ""
+    assert situation_of("湘潭针对个体户的补贴：多少钱", WORDS) == ""
     lead_in = "在写一篇长沙这几年就业形势的稿子，想核一下："
     assert situation_of(lead_in + "十三五那五年长沙城镇一共新增了多少就业？", WORDS) == lead_in
     # a plan named only in the aside is not the one asked about
