@@ -438,12 +438,6 @@ def test_a_guess_after_the_question_does_not_turn_it_into_a_refusal(assistant):
     assert not answer.refused and "71.42万人" in first_line(answer)
 
 
-def test_a_follow_up_refusal_names_its_own_topic(assistant):
-    history = [{"role": "user", "content": "湘潭十四五要引进多少高层次人才？"}]
-    answer = assistant.ask("那博士后工作站呢，要建多少个", history=history)
-    assert answer.refused and "博士后工作站" in first_line(answer)
-
-
 def test_a_compared_cell_reads_in_the_documents_words(assistant):
     answer = assistant.ask("长沙到2025年基本养老保险参保率要搞到百分之多少？")
     assert first_line(answer).startswith("长沙市") and "96%以上（>96%）" in first_line(answer)
