@@ -42,8 +42,11 @@ _PRONOUN = re.compile(
     r"它|其|这个|这项|该项|该|那个|这些|那些|上述|前面|这方面|此项|这一|他们|这块|那块|里面|里头"
 )
 _NE_END = re.compile(r"呢[？?。\s]*$")
-# "失业率呢？控制在多少": a short "X呢" that opens the message, then how it asks about X
-_NE_LEAD = re.compile(r"^([^？?，,。]{1,12})呢[？?，,。\s]+([^？?，,。]{1,12}?)[？?。\s]*$")
+# "失业率呢？控制在多少": a short "X呢" that opens the message, then how it asks about X (in at most two short
+# clauses: "博士后工作站呢，数量上有没有个说法，多少个")
+_NE_LEAD = re.compile(
+    r"^([^？?，,。]{1,12})呢[？?，,。\s]+([^？?，,。]{1,12}?(?:[，,][^？?，,。]{1,8}?)?)[？?。\s]*$"
+)
 _ASKS = re.compile(r"多少|几|什么|怎么|如何|哪|吗|是否")
 
 

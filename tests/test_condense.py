@@ -111,6 +111,9 @@ def test_a_short_ne_clause_then_how_it_asks_is_a_follow_up_on_a_new_topic():
     rewritten = _rewrite("养老保险呢？覆盖率要到多少", "湘潭十四五要新增多少就业？")
     assert rewritten.startswith("湘潭养老保险") and rewritten.endswith("覆盖率要到多少")
     assert "新增" not in rewritten
+    # …also when it asks in two short clauses
+    rewritten = _rewrite("博士后工作站呢，数量上有没有个说法，多少个", "湘潭十四五要引进多少高层次人才？")
+    assert rewritten.startswith("湘潭博士后工作站") and rewritten.endswith("多少个")
     assert (
         _rewrite("失业保险参保人数要达到多少？", "湘潭十四五要新增多少就业？")
         == "失业保险参保人数要达到多少？"
