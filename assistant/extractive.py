@@ -26,6 +26,7 @@ from policyqa.assistant.slots import (
     asking_clause,
     situation_of,
     split_context,
+    without_afterword,
 )
 from policyqa.core.text import CITATION_MARK, fold, protect_brackets
 from policyqa.index.chunk import Paragraph
@@ -256,7 +257,7 @@ def plan_answer(
     asking = (
         asking_clause(first, words) or first
     )  # "失业金能领多少，我交了5年社保": the first clause names it
-    plan.indicator = next(  # "那博士后工作站呢，有没有数": the question names it outside the asking clause;
+    plan.indicator = next(  # "那博士后工作站呢，要建几个": the question names it outside the asking clause;
         (  # "当初定的目标呢": the context names it
             phrase
             for text in (asking, first, split_context(info.text)[1])
@@ -521,8 +522,7 @@ def _first_part(question: str, words: QuestionWords) -> str:
 
 def _without_asides(question: str, words: QuestionWords) -> str:
     """The question without the asker's situation before it and the afterwords after it."""
-    question = question[len(situation_of(question, words)) :]
-    return question[: len(question) - len(afterword_of(question, words))]
+    return without_afterword(question[len(situation_of(question, words)) :], words)
 
 
 def _said(term: str, text: str, alternatives: dict[str, set[str]]) -> bool:

@@ -200,7 +200,7 @@ def read_slots(
     slots.plan_names = [f"十{m.group(1)}五" for m in PLAN_NAME.finditer(text)]  # in order, repeats kept
     # a rewritten follow-up's own words decide over its context's ("十四五目标（上文：十三五…）")
     own_text, context = split_context(text)
-    asked_text = own_text[: len(own_text) - len(afterword_of(own_text, words))]  # not "想跟十三五比一比"
+    asked_text = without_afterword(own_text, words)  # not the plan of "…多少？想跟十三五比一比"
     own = [f"十{m.group(1)}五" for m in PLAN_NAME.finditer(asked_text)]
     slots.asked_plans = own or slots.plan_names
     if context and not own and _period(own_text, Slots(), words) == "past":
@@ -258,6 +258,11 @@ def split_context(text: str) -> tuple[str, str]:
     """A rewritten follow-up's own question and the context condense appended to it ("" when none)."""
     asked, _, context = text.partition(CONTEXT_OPEN)
     return asked or text, context.removesuffix("）")
+
+
+def without_afterword(question: str, words: QuestionWords) -> str:
+    """The question up to its afterword ("…多少？网上说法不一样。" → "…多少？")."""
+    return question[: len(question) - len(afterword_of(question, words))]
 
 
 def afterword_of(question: str, words: QuestionWords) -> str:
