@@ -170,6 +170,8 @@ class Candidate:
             return False
         if slots.level_asked and self.added:  # 要达到多少 (a level): 新增…2万人次 (what is added) is not it
             return False
+        if slots.value == "count" and not slots.count_named and "rate" in self.value_kinds:
+            return True  # 多少人参加养老保险: the share of people covered (覆盖率96%以上) says how many
         return slots.value not in _KIND_UNITS or slots.value in self.value_kinds
 
 

@@ -43,7 +43,7 @@ class QuestionWords:
         str
     ]  # words that fill the period/value slot or the asker's situation, not the topic
     implied: dict[str, re.Pattern] = field(default_factory=dict)  # 人数 is said by "34万人"
-    colloquial: dict[str, str] = field(default_factory=dict)  # 咋 → 怎么: read as the standard word
+    colloquial: dict[re.Pattern, str] = field(default_factory=dict)  # 咋 → 怎么: read as the standard word
     asker: dict[str, re.Pattern] = field(default_factory=dict)  # the asker's situation, greeting, purpose
     change: dict[str, re.Pattern] = field(default_factory=dict)  # "会不会涨": whether an amount will rise
 
@@ -51,7 +51,7 @@ class QuestionWords:
         """The question with its colloquial asking words in standard form ("咋领" → "怎么领"), so one
         pattern reads both; the asker's own text is kept for display."""
         for word, plain in self.colloquial.items():
-            text = text.replace(word, plain)
+            text = word.sub(plain, text)
         return text
 
     def implied_words(self, text: str) -> str:
@@ -85,7 +85,7 @@ def load_question_words(profile_folder: Path | None = None) -> QuestionWords:
         generic_places=frozenset(places.get("generic", [])),
         slot_terms=frozenset(data.get("slot_terms", {}).get("words", [])),
         implied=compiled("implied"),
-        colloquial=dict(data.get("colloquial", {})),
+        colloquial={re.compile(word): plain for word, plain in data.get("colloquial", {}).items()},
         asker=compiled("asker"),
         change=compiled("change"),
     )
@@ -140,6 +140,7 @@ class Slots:
     actual_asked: bool = False  # …or for what actually happened (实际, 完成了, 去年新增多少)
     value: str = ""  # amount | rate | count | yesno | listing | date | ""
     per_unit: bool = False  # the amount one person or firm gets (最多能贷多少), not a total
+    count_named: bool = False  # the indicator names a count (参保人数), not just the question word (多少人)
     near_miss: str = ""  # procedure | contact | eligibility | legality | ""
     metadata: str = ""  # doc_number | date | issuer | title | period | ""
     places: list[Place] = field(default_factory=list)
@@ -245,12 +246,18 @@ def read_slots(
     per_unit = words.value.get("per_unit")
     # an amount for one person or firm; a rate or a count "最高能达到多少" is no such thing
     slots.per_unit = slots.value in ("amount", "figure") and bool(per_unit and per_unit.search(own_text))
+    count_named = words.value.get("count_named")
+    slots.count_named = slots.value == "count" and bool(count_named and count_named.search(own_text))
     slots.near_miss = next((name for name, p in words.near_miss.items() if p.search(text)), "")
     slots.metadata = next((name for name, p in words.metadata.items() if p.search(text)), "")
     return slots
 
 
-_SCOPE = ("per_unit", "per_unit_figure")  # [value] patterns that scope a value rather than name its kind
+_SCOPE = (
+    "per_unit",
+    "per_unit_figure",
+    "count_named",
+)  # [value] patterns that scope a value rather than name its kind
 CONTEXT_OPEN = "（上文："  # a rewritten follow-up: "当初定的目标是多少（上文：…完成了多少）"
 
 

@@ -120,6 +120,38 @@ def test_colloquial_asking_words_read_as_the_standard_ones(question, near_miss):
         assert read_slots(question, WORDS).near_miss == ""  # the typed form alone is not read
 
 
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [
+        ("退休工资今年涨好多？长沙的", "amount"),  # Hunan speech: 好多 asks how much
+        ("长沙十三五那五年城镇新增就业一共搞了好多万人？", "count"),
+        ("创业担保贷款我一个人最多能贷好多", "figure"),
+        ("湘潭规划里对农民工返乡创业有么子支持？", "listing"),  # 么子 = 什么
+        ("长沙规划里对残疾人就业有冇帮扶？", "yesno"),  # 有冇 = 有没有
+    ],
+)
+def test_hunan_asking_words_read_as_the_standard_ones(question, value):
+    assert read_slots(WORDS.standard(question), WORDS).value == value
+
+
+def test_what_is_not_stated_names_the_indicator_without_the_asking_words(assistant):
+    answer = assistant.ask("湘潭失业金现在是按什么标准发的，能领多少？")  # today's amount: not in a plan
+    assert answer.refused and "失业金" in first_line(answer)
+    assert not any(word in first_line(answer) for word in ("现在", "按什么"))
+
+
+def test_haoduo_saying_many_is_no_question_word():
+    for said in ("我们村里有好多老人，养老金以后会不会涨？", "好多人都说要涨工资，是真的吗？"):
+        assert WORDS.standard(said) == said
+
+
+def test_a_count_asked_only_by_the_question_word_is_answered_by_the_share_covered(assistant):
+    assert not read_slots("长沙准备让多少人参加养老保险？", WORDS).count_named
+    assert read_slots("长沙到2025年养老保险参保人数的目标是多少？", WORDS).count_named
+    answer = assistant.ask("长沙准备让多少人参加养老保险？")
+    assert not answer.refused and "参保覆盖率" in first_line(answer) and "96%" in first_line(answer)
+
+
 def test_how_many_at_a_periods_end_asks_a_level():
     assert read_slots("十三五末的时候高技能人才有多少？", WORDS).level_asked
     assert read_slots("2020年底技能人才是多少？", WORDS).level_asked
@@ -320,11 +352,10 @@ def test_related_terms_are_read_from_the_thesaurus(tmp_path):
     assert _related(path) == {"高技能人才": ("高级工以上", "高级技工")}
 
 
-def test_a_count_asked_where_the_plan_states_a_rate_says_which_kind_is_missing(assistant):
+def test_a_count_named_where_the_plan_states_a_rate_is_not_stated(assistant):
     # the plan's 十四五 target for pensions is a coverage rate (96%以上), not a number of people
-    answer = assistant.ask("长沙准备让多少人参加养老保险？")
-    assert answer.refused
-    assert "目标数量" in first_line(answer) and "目标数值" not in first_line(answer)
+    answer = assistant.ask("长沙到2025年养老保险参保人数的目标是多少？")
+    assert answer.refused and "参保人数" in first_line(answer) and "96%" not in first_line(answer)
     related = answer.text.split("\n")[2]  # the asked period's rate first, not the 2020 result
     assert "96%" in related and "2020" not in related
 
