@@ -181,6 +181,15 @@ def test_reply_requests_are_unwrapped_before_searching():
     assert slots.request_text == "我在长沙装修公司干活，老板拖欠工资，我该怎么办？"
 
 
+def test_a_place_named_only_by_the_reply_request_scopes_the_answer(assistant):
+    question = "人大代表建议：“建议加强新就业形态劳动者权益保障。”帮我拟个回复，说说湘潭规划里的安排"
+    slots = read_slots(question, WORDS, near=NEAR)
+    assert [p.name for p in slots.places] == ["湘潭市"] and slots.request_text.startswith("湘潭市：")
+    answer = assistant.ask(question, mode="reply")
+    assert "湘潭" in answer.draft and "长沙" not in answer.draft  # not the other city's measures
+    assert {c.doc_id for c in answer.citations} <= {XIANGTAN}
+
+
 def test_counties_map_to_their_city_from_the_division_library():
     ningxiang = find_places("我在宁乡上班", near=NEAR)
     assert [(p.name, p.level, p.city) for p in ningxiang] == [("宁乡市", "county", "长沙市")]
