@@ -342,6 +342,14 @@ def plan_answer(
     return plan
 
 
+def asked_heads(
+    question: str, terms: dict[str, float], words: QuestionWords, alternatives: dict[str, set[str]]
+) -> list[str]:
+    """The head nouns of what the question asks, not of the asker's situation or an aside around it."""
+    first = _first_part(question, words)
+    return list(selection.head_terms(terms, asking_clause(first, words) or first, alternatives))
+
+
 def _prefer_verbatim(cands: list, indicator: str, clause: str) -> None:
     """ "能拿多少一次性创业补贴": of the figures naming the indicator (创业补贴), the ones that say more of
     the question's own words around it (一次性创业补贴, not 一次性求职创业补贴) rank higher."""

@@ -23,6 +23,7 @@ from policyqa.assistant.extractive import (
     MAX_SECTION_UNITS,
     Evidence,
     TermWeights,
+    asked_heads,
     not_mentioned,
     plan_answer,
     render_answer,
@@ -39,7 +40,7 @@ from policyqa.assistant.select import DocPeriod, doc_period_covers
 from policyqa.assistant.slots import Slots, load_question_words, read_slots, situation_of
 from policyqa.core.profile import profile_of, refusal_thresholds
 from policyqa.core.settings import Settings
-from policyqa.core.text import CITATION_MARK, protect_brackets, split_sentences, strip_marks
+from policyqa.core.text import CITATION_MARK, fold, protect_brackets, split_sentences, strip_marks
 from policyqa.index.embed import build_embedder
 from policyqa.index.sparse import vocabulary
 from policyqa.index.store import IndexMissing, IndexSnapshot, open_index
@@ -61,6 +62,10 @@ class ConfidentRefusal(Exception):
     """The LLM refused although retrieval matched well: the offline answer is shown beside its refusal."""
 
 
+# A head noun this long names a thing (产业园, 服务圈); shorter ones (数字, 服务) are generic. It is named
+# when another document says it with the question's own words around it, this long in all.
+NAMED_THING_CHARS = 3
+NAMED_THING_SPAN = 6
 CONFIDENT_REFUSAL_NOTICE = (
     f"大模型回答“{REFUSAL}”，但检索到的段落与问题高度相关；以下为离线摘录模式的回答，请核对引用原文。"
 )
@@ -120,6 +125,9 @@ class PolicyAssistant:
         dates = [e["meta"]["date"][:4] for e in snapshot.documents.values() if e["meta"].get("date")]
         self.last_issued = max(map(int, dates), default=0)  # no document reports a result after this year
         self.group_docs = groups.mentions(self.profile.groups, snapshot.paragraphs)
+        self.doc_texts: dict[str, str] = {}  # each document's folded text: what it mentions at all
+        for p in snapshot.paragraphs:
+            self.doc_texts[p.doc_id] = self.doc_texts.get(p.doc_id, "") + "\n" + fold(p.text)
         self.reranker = None
         if settings.retrieval.rerank_url:
             from policyqa.assistant.rerank import HTTPReranker
@@ -245,6 +253,7 @@ class PolicyAssistant:
             meaning,
         )
         self._check_groups(plan, expanded, info, slots, doc)
+        self._check_named_things(plan, info, slots, terms, doc)
         features = self._refusal_features(plan, hits[: self.settings.retrieval.top_k], info, terms, slots)
         reason = decide(features, self._thresholds())
         answer.diagnostics = features.to_dict() | {"refusal_reason": reason.value, "slots": slots.describe()}
@@ -516,6 +525,53 @@ class PolicyAssistant:
             )
         else:
             not_mentioned(plan, f"{place}针对{'、'.join(missing)}的专门内容", self.periods)
+
+    def _check_named_things(self, plan, info: QueryInfo, slots: Slots, terms: dict, doc: str | None) -> None:
+        """Whether the asked place's plan mentions a named thing ("湘潭有没有人力资源服务产业园"): when none of
+        its documents names it while another place's does, it is not stated there (quotes that merely
+        share the other words would read as a yes)."""
+        scope = [doc] if doc else info.doc_ids
+        others = [d for d in self.doc_texts if d not in scope]
+        if (
+            slots.value != "yesno"
+            or slots.metadata
+            or plan.selection.mismatch == "group"
+            or not scope
+            or not others
+        ):
+            return
+
+        def mentioned(term: str, doc_ids: list[str]) -> bool:
+            said = {fold(w) for w in {term} | plan.alternatives.get(term, set())}
+            return any(w in self.doc_texts.get(d, "") for d in doc_ids for w in said)
+
+        question = fold(info.text)
+        names = [
+            self._named_in(question, fold(h), others)
+            for h in asked_heads(info.text, terms, self.words, plan.alternatives)
+            if len(h) >= NAMED_THING_CHARS and not mentioned(h, scope)
+        ]
+        missing = [name for name in names if len(name) >= NAMED_THING_SPAN]  # as the other document names it
+        if missing:
+            place = "、".join(p.name for p in slots.places) or "、".join(info.places)
+            not_mentioned(plan, f"{place}关于“{'、'.join(missing)}”的内容", self.periods)
+
+    def _named_in(self, question: str, term: str, doc_ids: list[str]) -> str:
+        """The longest stretch of the question around ``term`` that one of ``doc_ids`` says verbatim: the
+        name of the thing asked about as another document gives it (人力资源服务产业园), or ""."""
+        at = question.find(term)
+        texts = [self.doc_texts.get(d, "") for d in doc_ids]
+        if at < 0 or not any(term in t for t in texts):
+            return ""
+        best = term
+        for start in range(at, -1, -1):
+            if not any(question[start : at + len(term)] in t for t in texts):
+                break
+            end = at + len(term)
+            while end < len(question) and any(question[start : end + 1] in t for t in texts):
+                end += 1
+            best = max(best, question[start:end], key=len)
+        return best
 
     def _near_miss(self, slots: Slots) -> str:
         """A national rule is a near miss only while no document applies nationwide."""

@@ -190,6 +190,19 @@ def test_a_place_named_only_by_the_reply_request_scopes_the_answer(assistant):
     assert {c.doc_id for c in answer.citations} <= {XIANGTAN}
 
 
+def test_a_thing_only_the_other_citys_plan_names_is_not_stated_for_the_asked_city(assistant):
+    answer = assistant.ask("湘潭有没有人力资源服务产业园？规划说要建吗")
+    assert answer.refused and "湘潭市" in first_line(answer) and "人力资源服务产业园" in first_line(answer)
+    assert {c.doc_id for c in answer.citations} <= {XIANGTAN}  # related lines from the asked city's plan
+    named = assistant.ask("长沙要建人力资源服务产业园吗？规划里咋说的")  # the plan that names it answers
+    assert not named.refused and "产业园" in first_line(named)
+    # a generic word the asked city's plan lacks is no named thing ("数字" in 长沙's text, not 湘潭's)
+    message = (
+        "市民留言：“湘潭十三五到底新增了多少就业？新闻上说的数字我不太信，政府能不能给个准数？”请拟个答复。"
+    )
+    assert not assistant.ask(message, mode="reply").refused
+
+
 def test_counties_map_to_their_city_from_the_division_library():
     ningxiang = find_places("我在宁乡上班", near=NEAR)
     assert [(p.name, p.level, p.city) for p in ningxiang] == [("宁乡市", "county", "长沙市")]
