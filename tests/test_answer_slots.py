@@ -140,6 +140,11 @@ def test_what_is_not_stated_names_the_indicator_without_the_asking_words(assista
     assert not any(word in first_line(answer) for word in ("现在", "按什么"))
 
 
+def test_a_plea_for_the_exact_figure_after_the_question_asks_nothing_new(assistant):
+    answer = assistant.ask("湘潭十三五新增了多少就业？能给个准确的数吗？")
+    assert not answer.refused and "28万人" in first_line(answer)
+
+
 def test_haoduo_saying_many_is_no_question_word():
     for said in ("我们村里有好多老人，养老金以后会不会涨？", "好多人都说要涨工资，是真的吗？"):
         assert WORDS.standard(said) == said
