@@ -520,6 +520,7 @@ def _sentence_candidate(s: ScoredSentence, periods: dict) -> selection.Candidate
 _ASKING_WORDS = re.compile(
     r"(?:现在|目前|如今)?(?:能|可以|可|要|打算)?(?:给|拿|领|贷|减|补|发|有|是|达到|达)?了?(?:多少|几)"
     r"|(?:现在|目前|如今)?是?(?:按照?|根据)?(?:什么|啥)"  # "失业金现在是按什么标准" → 失业金, 标准
+    r"|现在|目前|如今"  # "失业金现在标准是多少" → 失业金, 标准
 )
 
 

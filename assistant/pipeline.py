@@ -125,9 +125,10 @@ class PolicyAssistant:
         dates = [e["meta"]["date"][:4] for e in snapshot.documents.values() if e["meta"].get("date")]
         self.last_issued = max(map(int, dates), default=0)  # no document reports a result after this year
         self.group_docs = groups.mentions(self.profile.groups, snapshot.paragraphs)
-        self.doc_texts: dict[str, str] = {}  # each document's folded text: what it mentions at all
+        texts: dict[str, list[str]] = {}
         for p in snapshot.paragraphs:
-            self.doc_texts[p.doc_id] = self.doc_texts.get(p.doc_id, "") + "\n" + fold(p.text)
+            texts.setdefault(p.doc_id, []).append(fold(p.text))
+        self.doc_texts = {doc_id: "\n".join(t) for doc_id, t in texts.items()}  # what each mentions at all
         self.reranker = None
         if settings.retrieval.rerank_url:
             from policyqa.assistant.rerank import HTTPReranker
@@ -425,12 +426,14 @@ class PolicyAssistant:
 
     def _scope_sub_places(self, info: QueryInfo, slots: Slots) -> None:
         """A county or district named in the question scopes the search to the documents that apply to
-        it (its city's and province's, and documents without a region), unless a city was named."""
-        if info.doc_ids or not slots.sub_places:
+        it (its city's and province's, and documents without a region), unless a city was named; so does
+        a place the reply request names outside the citizen's message (it is not in the searched text)."""
+        places = slots.sub_places or ([] if info.places else slots.places)
+        if info.doc_ids or not places:
             return
         for doc_id, entry in self.snapshot.documents.items():
             region = entry["meta"].get("region", "")
-            if region and all(covers(region, p) for p in slots.sub_places):
+            if region and all(covers(region, p) for p in places):
                 info.doc_ids.append(doc_id)
                 if region not in info.places:
                     info.places.append(region)
@@ -530,15 +533,14 @@ class PolicyAssistant:
         """Whether the asked place's plan mentions a named thing ("湘潭有没有人力资源服务产业园"): when none of
         its documents names it while another place's does, it is not stated there (quotes that merely
         share the other words would read as a yes)."""
-        scope = [doc] if doc else info.doc_ids
-        others = [d for d in self.doc_texts if d not in scope]
-        if (
-            slots.value != "yesno"
-            or slots.metadata
-            or plan.selection.mismatch == "group"
-            or not scope
-            or not others
-        ):
+        if doc or slots.value != "yesno" or slots.metadata or plan.selection is None:
+            return  # one chosen document is no place's whole plan
+        scope = info.doc_ids
+        regions = {self.snapshot.documents[d]["meta"].get("region", "") for d in scope}
+        others = [  # another place's documents: not the asked place's, nor ones that apply everywhere
+            d for d, e in self.snapshot.documents.items() if e["meta"].get("region", "") not in regions | {""}
+        ]
+        if plan.selection.mismatch == "group" or not scope or not others:
             return
 
         def mentioned(term: str, doc_ids: list[str]) -> bool:
@@ -551,7 +553,7 @@ class PolicyAssistant:
             for h in asked_heads(info.text, terms, self.words, plan.alternatives)
             if len(h) >= NAMED_THING_CHARS and not mentioned(h, scope)
         ]
-        missing = [name for name in names if len(name) >= NAMED_THING_SPAN]  # as the other document names it
+        missing = list(dict.fromkeys(n for n in names if len(n) >= NAMED_THING_SPAN))  # as another names it
         if missing:
             place = "、".join(p.name for p in slots.places) or "、".join(info.places)
             not_mentioned(plan, f"{place}关于“{'、'.join(missing)}”的内容", self.periods)

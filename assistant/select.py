@@ -38,6 +38,8 @@ _KIND_UNITS = {
     "rate": re.compile(r"%|％|‰|率"),
     "count": re.compile(r"人|家|个|名|所|张|次|场|户|项|万(?!元)|亿(?!元)"),
 }
+# A rate that is the share of people covered: asked "多少人参加", it says how many (any other rate does not).
+_COVERAGE = re.compile(r"覆盖率|参保率|持卡率|覆盖面")
 LEAD_MIN_TOPIC = 0.5
 RELATED_MIN_TOPIC = 0.34
 CLAUSE_SHARE = 0.85
@@ -170,7 +172,7 @@ class Candidate:
             return False
         if slots.level_asked and self.added:  # 要达到多少 (a level): 新增…2万人次 (what is added) is not it
             return False
-        if slots.value == "count" and not slots.count_named and "rate" in self.value_kinds:
+        if slots.value == "count" and not slots.count_named and _COVERAGE.search(self.text):
             return True  # 多少人参加养老保险: the share of people covered (覆盖率96%以上) says how many
         return slots.value not in _KIND_UNITS or slots.value in self.value_kinds
 
@@ -537,7 +539,7 @@ def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) 
         ):
             return Selection(related=near[:2], mismatch="period")
         return Selection(related=near[:2], mismatch="topic")
-    of_asked = [  # the asked period and place, another kind of value (覆盖率 for 多少人): said as such
+    of_asked = [  # the asked period and place, another kind of value (覆盖率 for 参保人数): said as such
         c
         for c in on_topic
         if slots.value in _KIND_UNITS

@@ -198,12 +198,12 @@ def read_slots(
     slots = Slots(request_text=typed)
     text = plan_spans(typed)  # "2016到2020年" is the 十三五, not two separate years
     slots.places = find_places(text, words.place_aliases, words.generic_places, near)
-    if (
-        not slots.places and typed != question
-    ):  # "“…”帮我拟个回复，说说湘潭规划里的安排": the request names it
-        slots.places = find_places(question, words.place_aliases, words.generic_places, near)
-        if slots.places:  # …and the search is of that place's documents
-            slots.request_text = f"{'、'.join(p.name for p in slots.places)}：{typed}"
+    at = question.find(typed)
+    if not slots.places and typed != question and at >= 0:
+        # "“…”帮我拟个回复，说说湘潭规划里的安排": the request after the message names the place asked about
+        # (not "广州的网友留言：“…”", who asks)
+        after = question[at + len(typed) :]
+        slots.places = find_places(after, words.place_aliases, words.generic_places, near)
     slots.plan_names = [f"十{m.group(1)}五" for m in PLAN_NAME.finditer(text)]  # in order, repeats kept
     # a rewritten follow-up's own words decide over its context's ("十四五目标（上文：十三五…）")
     own_text, context = split_context(text)

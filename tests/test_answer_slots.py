@@ -126,6 +126,7 @@ def test_colloquial_asking_words_read_as_the_standard_ones(question, near_miss):
         ("退休工资今年涨好多？长沙的", "amount"),  # Hunan speech: 好多 asks how much
         ("长沙十三五那五年城镇新增就业一共搞了好多万人？", "count"),
         ("创业担保贷款我一个人最多能贷好多", "figure"),
+        ("长沙最低工资好多钱？", "amount"),
         ("湘潭规划里对农民工返乡创业有么子支持？", "listing"),  # 么子 = 什么
         ("长沙规划里对残疾人就业有冇帮扶？", "yesno"),  # 有冇 = 有没有
     ],
@@ -146,7 +147,18 @@ def test_a_plea_for_the_exact_figure_after_the_question_asks_nothing_new(assista
 
 
 def test_haoduo_saying_many_is_no_question_word():
-    for said in ("我们村里有好多老人，养老金以后会不会涨？", "好多人都说要涨工资，是真的吗？"):
+    for said in (
+        "我们村里有好多老人，养老金以后会不会涨？",
+        "好多人都说要涨工资，是真的吗？",
+        "交了好多年社保能领多少？",
+        "现在就业形势好多了吧？",
+        "补贴涨了好多呀！",
+        "好多企业涨工资了吗？",
+        "今年好多毕业生找不到工作啊",
+        "长沙好多人参加了养老保险吗？",
+        "什么子女可以随迁落户？",  # 么子 inside 什么子女 is no dialect word
+        "那么子女教育补贴呢？",
+    ):
         assert WORDS.standard(said) == said
 
 
@@ -189,7 +201,9 @@ def test_reply_requests_are_unwrapped_before_searching():
 def test_a_place_named_only_by_the_reply_request_scopes_the_answer(assistant):
     question = "人大代表建议：“建议加强新就业形态劳动者权益保障。”帮我拟个回复，说说湘潭规划里的安排"
     slots = read_slots(question, WORDS, near=NEAR)
-    assert [p.name for p in slots.places] == ["湘潭市"] and slots.request_text.startswith("湘潭市：")
+    assert [p.name for p in slots.places] == ["湘潭市"] and slots.request_text.startswith("建议加强")
+    asker = read_slots("广州的网友留言：“我想回老家创业，有什么补贴？”请拟个回复", WORDS, near=NEAR)
+    assert asker.places == []  # who asks is no place asked about
     answer = assistant.ask(question, mode="reply")
     assert "湘潭" in answer.draft and "长沙" not in answer.draft  # not the other city's measures
     assert {c.doc_id for c in answer.citations} <= {XIANGTAN}
