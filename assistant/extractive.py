@@ -299,6 +299,15 @@ def plan_answer(
         if plan.leads or not info.verdict:
             return plan
         # a verdict asked and no document gives the figure: judged as one question (which slot fails)
+    if wants_figure and not info.compare:
+        parts = _indicator_parts(asking, topic, alternatives)
+        if parts:
+            leads = _part_leads(parts, pool or evidence, words, alternatives, slots, periods)
+            if leads:
+                plan.leads = [(selection.lead_text(c, periods), c.evidence) for c in leads]
+                for c in reversed(leads):
+                    _quote_first(plan, c)
+                return plan
     plan.selection = selection.select(cands, slots, periods)
     if wants_figure and plan.selection.lead is None and not plan.selection.mismatch:
         _qualifier_unmatched(plan, cands, topic, alternatives, evidence)
@@ -340,6 +349,43 @@ def plan_answer(
                 f"以下为{regions}的规划内容，适用于{names}；文件未单独载明{names}的具体安排。"
             )
     return plan
+
+
+_AND = re.compile(r"和|与|及|以及|、|跟|还有")
+
+
+def _indicator_parts(
+    asking: str, topic: dict[str, float], alternatives: dict[str, set[str]]
+) -> list[dict[str, float]]:
+    """Two indicators asked at once ("养老保险和失业保险参保各多少人", "城镇新增就业和失业率的目标"): the topic
+    terms said before the joining word, and those after it; [] when the question names one indicator."""
+    folded = fold(asking)
+
+    def at(term: str) -> int:
+        found = [folded.find(fold(a)) for a in {term} | alternatives.get(term, set())]
+        return min((i for i in found if i >= 0), default=-1)
+
+    heads = selection.head_terms(topic, asking, alternatives)
+    where = {t: at(t) for t in topic if at(t) >= 0}
+    for m in _AND.finditer(folded):
+        before = {t: w for t, w in topic.items() if 0 <= where.get(t, -1) < m.start()}
+        after = {t: w for t, w in topic.items() if where.get(t, -1) >= m.end()}
+        if any(h in before for h in heads) and any(h in after for h in heads):
+            last = max(where[h] + len(h) for h in heads if h in after)
+            shared = {t: w for t, w in after.items() if where[t] >= last}  # 参保 after both: said of both
+            return [before | shared, after]
+    return []
+
+
+def _part_leads(parts, evidence, words, alternatives, slots, periods) -> list:
+    """Each asked indicator's own figure, when every one of them has one (else none: judged as one question)."""
+    leads = []
+    for part in parts:
+        chosen = selection.select(selection.candidates(evidence, part, words, alternatives), slots, periods)
+        if chosen.lead is None or any(chosen.lead.text == c.text for c in leads):
+            return []
+        leads.append(chosen.lead)
+    return leads
 
 
 def asked_heads(
@@ -987,8 +1033,10 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
             lines.append(f"{greeting}{line}")
             greeting = ""
         lines.append(f"{greeting}{source}，{_lead_plain(text)}。[{number[ev.paragraph.id]}]")
-        rest = [(ev2, g) for ev2 in order[1:] for g in [groups[ev2.paragraph.doc_id]]]
-        support = [ev2 for ev2, _ in rest][:2]
+        for text2, ev2 in leads[1:]:  # each compared place's or asked indicator's own figure, said once
+            lines.append(f"{_lead_plain(text2)}。[{number[ev2.paragraph.id]}]")
+        used = {ev2.paragraph.id for _, ev2 in leads}
+        support = [ev2 for ev2 in order[1:] if ev2.paragraph.id not in used][:2]
     else:
         support = order[:3]
         summary = plan.summary if plan.summary is not None and plan.summary[1] in order else None

@@ -146,6 +146,21 @@ def test_a_plea_for_the_exact_figure_after_the_question_asks_nothing_new(assista
     assert not answer.refused and "28万人" in first_line(answer)
 
 
+def test_two_indicators_asked_at_once_each_lead_with_their_own_figure(assistant):
+    answer = assistant.ask("湘潭十三五末养老保险和失业保险参保各多少人？")
+    first, second = answer.text.split("\n")[:2]
+    assert not answer.refused and "养老保险参保190万人" in first and "失业保险参保34万人" in second
+    one = assistant.ask("湘潭十三五末失业保险参保多少人？")  # one indicator: one lead line
+    assert "34万人" in first_line(one) and "190万人" not in first_line(one)
+
+
+def test_a_reply_says_every_compared_or_asked_figure(assistant):
+    compared = assistant.ask("市民留言：“长沙和湘潭十三五城镇新增就业分别是多少？”请拟个答复", mode="reply")
+    assert "71.42万人" in compared.draft and "28万人" in compared.draft  # the second city's figure too
+    both = assistant.ask("市民留言：“湘潭十三五末养老保险和失业保险参保各多少人？”请拟个答复", mode="reply")
+    assert "190万人" in both.draft and "34万人" in both.draft
+
+
 def test_haoduo_saying_many_is_no_question_word():
     for said in (
         "我们村里有好多老人，养老金以后会不会涨？",
