@@ -160,6 +160,7 @@ class ExtractivePlan:
     caveats: list[str] = field(default_factory=list)  # e.g. a county asked, the city's measures given
     not_stated: list[str] = field(default_factory=list)  # compared places whose documents lack the figure
     summary: tuple[str, Evidence] | None = None  # a list's one-line answer: its best item, place and period
+    asked_heads: list[str] = field(default_factory=list)  # head nouns of the asking clause (all terms)
     summary_parts: tuple[str, str] = ("", "")  # that line's head (长沙市“十四五”规划提出) and its body
     alternatives: dict[str, set[str]] = field(default_factory=dict)  # term → the question's words for it
     level: tuple[str, Evidence] | None = None  # "会不会涨": the latest level stated, after the summary
@@ -257,6 +258,8 @@ def plan_answer(
     asking = (
         asking_clause(first, words) or first
     )  # "失业金能领多少，我交了5年社保": the first clause names it
+    # the head nouns of what is asked, not of the asker's situation or an aside (the pipeline's checks)
+    plan.asked_heads = list(selection.head_terms(terms, asking, alternatives))
     plan.indicator = next(  # "那博士后工作站呢，要建几个": the question names it outside the asking clause;
         (  # "当初定的目标呢": the context names it
             phrase
@@ -366,7 +369,7 @@ def _indicator_parts(
         return min((i for i in found if i >= 0), default=-1)
 
     heads = selection.head_terms(topic, asking, alternatives)
-    where = {t: at(t) for t in topic if at(t) >= 0}
+    where = {t: i for t in topic if (i := at(t)) >= 0}
     for m in _AND.finditer(folded):
         before = {t: w for t, w in topic.items() if 0 <= where.get(t, -1) < m.start()}
         after = {t: w for t, w in topic.items() if where.get(t, -1) >= m.end()}
@@ -386,14 +389,6 @@ def _part_leads(parts, evidence, words, alternatives, slots, periods) -> list:
             return []
         leads.append(chosen.lead)
     return leads
-
-
-def asked_heads(
-    question: str, terms: dict[str, float], words: QuestionWords, alternatives: dict[str, set[str]]
-) -> list[str]:
-    """The head nouns of what the question asks, not of the asker's situation or an aside around it."""
-    first = _first_part(question, words)
-    return list(selection.head_terms(terms, asking_clause(first, words) or first, alternatives))
 
 
 def _prefer_verbatim(cands: list, indicator: str, clause: str) -> None:

@@ -23,7 +23,6 @@ from policyqa.assistant.extractive import (
     MAX_SECTION_UNITS,
     Evidence,
     TermWeights,
-    asked_heads,
     not_mentioned,
     plan_answer,
     render_answer,
@@ -254,7 +253,7 @@ class PolicyAssistant:
             meaning,
         )
         self._check_groups(plan, expanded, info, slots, doc)
-        self._check_named_things(plan, info, slots, terms, doc)
+        self._check_named_things(plan, info, slots, doc)
         features = self._refusal_features(plan, hits[: self.settings.retrieval.top_k], info, terms, slots)
         reason = decide(features, self._thresholds())
         answer.diagnostics = features.to_dict() | {"refusal_reason": reason.value, "slots": slots.describe()}
@@ -312,7 +311,7 @@ class PolicyAssistant:
         r = self.settings.retrieval
         info = analyse(question, self.snapshot.documents, self.vocab)
         if slots is not None:
-            self._scope_sub_places(info, slots)
+            self._scope_places(info, slots)
             info.listing = info.listing or slots.value == "listing"  # the profile's cues (怎么治, 什么办法…)
         expanded, info.synonym_variants = self.vocab.expand_query(question)
         # a term said in everyday words (欠薪 → 根治欠薪) brings its other names too
@@ -424,7 +423,7 @@ class PolicyAssistant:
         words |= {p.name for p in slots.places} | {p.short for p in slots.places}
         return words | ({slots.relative_year} if slots.relative_year else set())
 
-    def _scope_sub_places(self, info: QueryInfo, slots: Slots) -> None:
+    def _scope_places(self, info: QueryInfo, slots: Slots) -> None:
         """A county or district named in the question scopes the search to the documents that apply to
         it (its city's and province's, and documents without a region), unless a city was named; so does
         a place the reply request names outside the citizen's message (it is not in the searched text)."""
@@ -529,7 +528,7 @@ class PolicyAssistant:
         else:
             not_mentioned(plan, f"{place}针对{'、'.join(missing)}的专门内容", self.periods)
 
-    def _check_named_things(self, plan, info: QueryInfo, slots: Slots, terms: dict, doc: str | None) -> None:
+    def _check_named_things(self, plan, info: QueryInfo, slots: Slots, doc: str | None) -> None:
         """Whether the asked place's plan mentions a named thing ("湘潭有没有人力资源服务产业园"): when none of
         its documents names it while another place's does, it is not stated there (quotes that merely
         share the other words would read as a yes)."""
@@ -550,7 +549,7 @@ class PolicyAssistant:
         question = fold(info.text)
         names = [
             self._named_in(question, fold(h), others)
-            for h in asked_heads(info.text, terms, self.words, plan.alternatives)
+            for h in plan.asked_heads
             if len(h) >= NAMED_THING_CHARS and not mentioned(h, scope)
         ]
         missing = list(dict.fromkeys(n for n in names if len(n) >= NAMED_THING_SPAN))  # as another names it

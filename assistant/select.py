@@ -38,8 +38,6 @@ _KIND_UNITS = {
     "rate": re.compile(r"%|％|‰|率"),
     "count": re.compile(r"人|家|个|名|所|张|次|场|户|项|万(?!元)|亿(?!元)"),
 }
-# A rate that is the share of people covered: asked "多少人参加", it says how many (any other rate does not).
-_COVERAGE = re.compile(r"覆盖率|参保率|持卡率|覆盖面")
 LEAD_MIN_TOPIC = 0.5
 RELATED_MIN_TOPIC = 0.34
 CLAUSE_SHARE = 0.85
@@ -116,6 +114,7 @@ class Candidate:
     is_cell: bool = False
     pairs: list[tuple[str, str]] = field(default_factory=list)  # "A、B分别为X、Y": [(A, X), (B, Y)]
     per_unit: bool = False  # a figure for one person or firm (每人, 最高, 元/月), not a total
+    coverage: bool = False  # a share of people covered (覆盖率): asked "多少人参加", it says how many
     summed: bool = False  # a total over several years (5年累计数, 累计新增)
     added: bool = False  # what is added (新增…), not a level reached
 
@@ -172,7 +171,7 @@ class Candidate:
             return False
         if slots.level_asked and self.added:  # 要达到多少 (a level): 新增…2万人次 (what is added) is not it
             return False
-        if slots.value == "count" and not slots.count_named and _COVERAGE.search(self.text):
+        if slots.value == "count" and not slots.count_named and self.coverage:
             return True  # 多少人参加养老保险: the share of people covered (覆盖率96%以上) says how many
         return slots.value not in _KIND_UNITS or slots.value in self.value_kinds
 
@@ -328,10 +327,11 @@ def candidates(
             out += _cells(ev, p, terms, heads, period, region, words, alternatives)
         elif p.kind in ("paragraph", "note"):
             out += _clauses(ev, p, terms, heads, period, region, words, alternatives)
-    per_unit = words.value.get("per_unit_figure")
+    per_unit, coverage = words.value.get("per_unit_figure"), words.value.get("coverage")
     summed, added = words.period.get("summed"), words.period.get("added")
     for c in out:
         c.per_unit = bool(per_unit and per_unit.search(c.text))
+        c.coverage = bool(coverage and coverage.search(c.text))
         c.summed = bool(summed and summed.search(c.text))
         c.added = bool(added and added.search(c.text))
     return out

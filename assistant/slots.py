@@ -263,6 +263,7 @@ _SCOPE = (
     "per_unit",
     "per_unit_figure",
     "count_named",
+    "coverage",
 )  # [value] patterns that scope a value rather than name its kind
 CONTEXT_OPEN = "（上文："  # a rewritten follow-up: "当初定的目标是多少（上文：…完成了多少）"
 
