@@ -41,6 +41,8 @@ _FIGURE_END = re.compile(r"(是多少|有多少|多少|达到多少|要达到多
 _PRONOUN = re.compile(
     r"它|其|这个|这项|该项|该|那个|这些|那些|上述|前面|这方面|此项|这一|他们|这块|那块|里面|里头"
 )
+# "职称那块呢": 那块 after a topic names that topic's area; it points back at nothing
+_AREA = re.compile(r"(?<=[\u4e00-\u9fff])(?:这块|那块|这一块|那一块)")
 _NE_END = re.compile(r"呢[？?。\s]*$")
 # "失业率呢？控制在多少": a short "X呢" that opens the message, then how it asks about X (in at most two short
 # clauses: "博士后工作站呢，数量上有没有个说法，多少个")
@@ -97,7 +99,8 @@ def is_follow_up(question: str, documents: dict, slot_terms: frozenset[str] = fr
     info = analyse(question, documents)
     core = _strip_context_words(question, info)
     lead = _ne_lead(question, info)
-    short_ne = (len(core) <= 8 and bool(_NE_END.search(question))) or (  # "电子社保卡呢？"
+    # "电子社保卡呢？", "农村劳动力转移就业呢": a topic and 呢 ask nothing of their own
+    short_ne = ((len(core) <= 8 or not _ASKS.search(core)) and bool(_NE_END.search(question))) or (
         lead is not None and len(_strip_context_words(lead.group(1), info)) <= 8
     )
     start = _FOLLOW_UP_START.search(question.strip())
@@ -168,7 +171,7 @@ def rewrite(
 
 def _merge(question: str, context: str, documents: dict, slot_terms: frozenset[str] = frozenset()) -> str:
     if not is_follow_up(question, documents, slot_terms):
-        return question
+        return _in_context_place(question, context, documents)
     if _BACK_TO_DOCUMENTS.search(question):
         context = _RELATIVE_YEAR.sub("", context)
     cur, prev = analyse(question, documents), analyse(context, documents)
@@ -211,14 +214,60 @@ def _merge(question: str, context: str, documents: dict, slot_terms: frozenset[s
         new_topic = bool(_own_words(rest, slot_terms))  # "博士后方面呢"; not "当时定的十四五目标呢"
         lead = _ne_lead(question, cur)
         ne = bool(_NE_END.search(question)) or lead is not None
-        if ne and not _PRONOUN.search(question) and not cur_places and new_topic:
+        if ne and not _PRONOUN.search(_AREA.sub("", question)) and not cur_places and new_topic:
             # "博士后方面呢？": a new topic in the same setting: keep the place, not the old topic;
             # "失业率呢？控制在多少": the follow-up says how it asks.
-            topic = _FOLLOW_UP_START.sub("", lead.group(1) if lead else asked).removesuffix("方面")
+            topic = _FOLLOW_UP_START.sub("", lead.group(1) if lead else asked)
+            topic = re.sub(r"(?:方面|这块|那块|的)+$", "", topic)
+            setting = "".join(place_aliases(p)[-1] for p in prev_places)
+            if not lead:
+                swapped = _swap_topic(_TRAILING.sub("", context), topic, setting)
+                if swapped:
+                    return swapped
             tail = _TRAILING.sub("", lead.group(2)) if lead else _asking_tail(context)
-            return "".join(place_aliases(p)[-1] for p in prev_places) + topic + tail
+            return setting + _periods(context) + topic + tail
         merged = f"{asked}{CONTEXT_OPEN}{_TRAILING.sub('', merged)}）"
     return merged
+
+
+def _in_context_place(question: str, context: str, documents: dict) -> str:
+    """A new question that names no place, asked in a conversation about one place, is asked about that
+    place: after "湘潭对农民工有哪些措施", "十三五农村劳动力转移就业新增了多少" still means 湘潭's. A question
+    that names a place or compares, a quoted message (a reply request), or a context about several
+    places is left as it is."""
+    cur = analyse(question, documents)
+    if cur.places or cur.foreign_places or cur.compare or re.search(r"[“\"]", question):
+        return question
+    places = analyse(context, documents).places
+    if len(places) != 1:
+        return question
+    # said after the question, not before it: "湘潭" + "大学毕业生…" would read as 湘潭大学
+    return _TRAILING.sub("", question) + f"（{place_aliases(places[0])[-1]}）"
+
+
+_SETTING_YEAR = re.compile(r"到?(?<!\d)20\d\d年?[底末]?")
+MIN_SHARED = 2  # characters the new topic's end shares with the old topic (保险, 就业, 人才, 失业率)
+
+
+def _swap_topic(context: str, topic: str, setting: str) -> str:
+    """ "湘潭基本养老保险参保率要达到多少" + "工伤保险呢" → "湘潭工伤保险参保率要达到多少": a new topic that ends
+    like the old one (…保险) takes its place, before what the old question asked of it (参保率要达到多少);
+    the old question's place, period and year stay. "" when the two topics share no ending."""
+    for n in range(len(topic) - 1, MIN_SHARED - 1, -1):
+        at = context.find(topic[-n:])
+        if at >= 0:
+            break
+    else:
+        return ""
+    head, rest = context[:at], context[at + n :]
+    if not rest or not _ASKS.search(rest):  # what follows must still ask something
+        return ""
+    return setting + _periods(head) + topic + rest
+
+
+def _periods(text: str) -> str:
+    """The plan periods and years a question is set in (十四五, 到2025年), to carry into a new topic."""
+    return "".join([m.group(0) for m in PLAN_NAME.finditer(text)] + _SETTING_YEAR.findall(text))
 
 
 _COMPARED_WITH = re.compile(r"(?:比|较)$")  # 比湘潭多多少: compared with the context's place

@@ -31,7 +31,51 @@ def test_pronoun_question_is_asked_with_its_context():
 def test_a_new_topic_takes_the_old_topics_place():
     # the old question names its topic after the asking words: that topic goes, the asking stays
     assert _rewrite("而农民工方面呢？", "长沙有哪些措施帮高校毕业生就业？") == "长沙农民工有哪些措施"
-    assert _rewrite("失业保险呢？", "长沙养老保险参保目标是多少？") == "长沙失业保险目标是多少"
+    # a new topic that ends like the old one (…保险) takes its place before what was asked of it
+    assert _rewrite("失业保险呢？", "长沙养老保险参保目标是多少？") == "长沙失业保险参保目标是多少"
+
+
+def test_a_topic_ending_like_the_old_one_keeps_what_was_asked_of_it_and_when():
+    assert _rewrite("那工伤保险呢", "湘潭基本养老保险参保率要达到多少？") == "湘潭工伤保险参保率要达到多少"
+    assert (
+        _rewrite("失业保险的呢", "长沙十四五基本养老保险参保人数目标是多少？")
+        == "长沙十四五失业保险参保人数目标是多少"
+    )
+    assert (
+        _rewrite("高技能人才呢", "长沙到2025年专业技术人才总量要达到多少")
+        == "长沙到2025年高技能人才总量要达到多少"
+    )
+    # no shared ending: the old question's period and asking words stay, its topic goes
+    assert _rewrite("失业率呢", "长沙十四五期间城镇新增就业目标是多少？") == "长沙十四五失业率目标是多少"
+
+
+def test_a_long_topic_and_ne_asks_nothing_of_its_own():
+    assert (
+        _rewrite("农村劳动力转移就业呢", "长沙十四五期间城镇新增就业目标是多少？")
+        == "长沙十四五农村劳动力转移就业目标是多少"
+    )
+    assert (
+        _rewrite("职称那块呢", "湘潭规划对公务员队伍建设怎么说？") == "湘潭职称怎么说"
+    )  # 那块 names an area
+
+
+def test_a_new_question_without_a_place_is_asked_about_the_conversations_place():
+    assert (
+        _rewrite("十三五那几年农村劳动力转移就业新增了多少", "湘潭规划对农民工就业有哪些措施？")
+        == "十三五那几年农村劳动力转移就业新增了多少（湘潭）"
+    )
+    # after the question, so the place never joins its first words (湘潭 + 大学毕业生 is not 湘潭大学)
+    assert _rewrite("大学毕业生有没有见习安排？", "湘潭城镇新增就业目标是多少？").startswith("大学毕业生")
+    # a place of its own, a comparison, a quoted message or a conversation about two places: left alone
+    for question in (
+        "株洲最低工资标准是多少",
+        "两市最低工资分别多少",
+        "市民留言：“最低工资多少？”请起草答复",
+    ):
+        assert _rewrite(question, "湘潭城镇新增就业目标是多少？") == question
+    assert (
+        _rewrite("对高校毕业生就业有哪些措施", "长沙和湘潭最低工资分别多少") == "对高校毕业生就业有哪些措施"
+    )
 
 
 def test_the_asking_words_kept_for_a_new_topic_read_as_chinese():
@@ -109,23 +153,27 @@ def test_a_detail_opener_with_its_own_place_is_a_new_question(real_snapshot):
 def test_a_short_ne_clause_then_how_it_asks_is_a_follow_up_on_a_new_topic():
     # "失业率呢？控制在多少": the topic is new, the place is the last question's, the asking is its own
     rewritten = _rewrite("养老保险呢？覆盖率要到多少", "湘潭十四五要新增多少就业？")
-    assert rewritten.startswith("湘潭养老保险") and rewritten.endswith("覆盖率要到多少")
+    assert rewritten.startswith("湘潭十四五养老保险") and rewritten.endswith("覆盖率要到多少")
     assert "新增" not in rewritten
     # …also when it asks in two short clauses
     rewritten = _rewrite("博士后工作站呢，数量上有没有个说法，多少个", "湘潭十四五要引进多少高层次人才？")
-    assert rewritten.startswith("湘潭博士后工作站") and rewritten.endswith("多少个")
+    assert rewritten.startswith("湘潭十四五博士后工作站") and rewritten.endswith("多少个")
     assert (
         _rewrite("失业保险参保人数要达到多少？", "湘潭十四五要新增多少就业？")
-        == "失业保险参保人数要达到多少？"
-    )
+        == "失业保险参保人数要达到多少（湘潭）"
+    )  # a question of its own, about the conversation's place
 
 
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("失业率呢？？", "湘潭失业率多少"),  # no asking clause after 呢: asked as the last question asked
+        (
+            "失业率呢？？",
+            "湘潭十四五失业率多少",
+        ),  # no asking clause after 呢: asked as the last question asked
         ("十五五呢？要新增多少", "十五五呢？要新增多少（上文：湘潭“十五五”要新增多少就业）"),  # a period swap
-        ("怎么办呢？我被拖欠工资了老板一直不给", "怎么办呢？我被拖欠工资了老板一直不给"),  # a new message
+        # a new message, about the conversation's place
+        ("怎么办呢？我被拖欠工资了老板一直不给", "怎么办呢？我被拖欠工资了老板一直不给（湘潭）"),
     ],
 )
 def test_a_ne_clause_is_a_new_topic_only_before_a_short_asking_clause(question, expected):
