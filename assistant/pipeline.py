@@ -238,20 +238,25 @@ class PolicyAssistant:
         terms = self.terms.query_terms(
             expanded, info.places, skip=info.synonym_variants | self._slot_words(slots), keep=canonical
         )
-        pool = self._evidence(hits, max(self.settings.retrieval.top_k, self.settings.retrieval.figure_pool))
         meaning = self._sentence_meaning(evidence, query_vector)
-        plan = plan_answer(
-            evidence,
-            terms,
-            info,
-            slots,
-            self.words,
-            self.periods,
-            self.terms.df,
-            self.profile.thesaurus,
-            pool,
-            meaning,
-        )
+        r = self.settings.retrieval
+        plan = None
+        for size in dict.fromkeys((r.figure_pool, self._pool_size(slots))):
+            # the review's long paragraphs are searched only when the usual pool gives no figure
+            if plan is None or not (plan.lead or plan.leads):
+                pool = self._evidence(hits, max(r.top_k, size))
+                plan = plan_answer(
+                    evidence,
+                    terms,
+                    info,
+                    slots,
+                    self.words,
+                    self.periods,
+                    self.terms.df,
+                    self.profile.thesaurus,
+                    pool,
+                    meaning,
+                )
         self._check_groups(plan, expanded, info, slots, doc)
         self._check_named_things(plan, info, slots, doc)
         features = self._refusal_features(plan, hits[: self.settings.retrieval.top_k], info, terms, slots)
@@ -336,6 +341,21 @@ class PolicyAssistant:
         bundle = QueryBundle(query_str=self._retrieval_query(search, info))
         hits = retriever.retrieve(bundle)
         return info, expanded, hits, bundle.embedding  # the dense search's vector weighs sentences too
+
+    def _pool_size(self, slots: Slots) -> int:
+        """How many retrieved paragraphs the asked figure is looked for in, when the usual pool gives
+        none: more when it belongs to the period before the plans' own, whose review states it in a long
+        paragraph full of other figures (ranked below the indicator table's rows)."""
+        r = self.settings.retrieval
+        if not slots.figure:
+            return r.figure_pool
+        base = {p.start - 5: p.base_name for p in self.periods.values() if p.is_plan}
+        plans = slots.asked_plans or slots.plan_names
+        before = slots.period == "past" or (
+            (plans and set(plans) <= set(base.values()))
+            or (slots.years and base and all(y < min(base) + 5 for y in slots.years))
+        )
+        return max(r.figure_pool, r.review_pool) if before else r.figure_pool
 
     def _sentence_meaning(self, evidence: list[Evidence], vector) -> dict[tuple[str, int], float]:
         """How close each retrieved sentence is in meaning to the question: its vector (from ingest)

@@ -392,9 +392,14 @@ def _clauses(ev, p, terms, heads, period, region, words, alternatives) -> list[C
         for i, clause in enumerate(clauses):
             if not _FIGURE.search(clause):
                 continue
-            subject = clauses[i - 1] if i and len(clause) < 16 else ""  # a short clause's subject…
+            part = clause.startswith(
+                "其中"
+            )  # "…总量达120万，其中高技能人才占比30%": a part of the whole before
+            subject = clauses[i - 1] if i and (len(clause) < 16 or part) else ""  # a short clause's subject…
             context = sentence if single else subject + clause
-            if _FIGURE.search(subject):  # …is shown with it, unless it states a figure of its own
+            if (
+                _FIGURE.search(subject) and not part
+            ):  # …is shown with it, unless it states a figure of its own
                 subject = ""
             # a clause shares most of its sentence's topic ("…吸引机构入驻园区,争取入驻…达到500家以上")
             own = coverage(context, terms, alternatives)

@@ -83,6 +83,12 @@ class RetrievalSettings(BaseModel):
         ge=1,
         description="Paragraphs searched for the asked figure (the answer quotes only the one it uses).",
     )
+    review_pool: int = Field(
+        30,
+        ge=1,
+        description="Paragraphs searched for a figure of the period before a plan's own (十三五 in a 十四五 "
+        "plan): its review packs many figures into long paragraphs, which rank below the indicator table.",
+    )
     query_rules: bool = Field(
         True,
         description="Place scoping, per-document balancing, named-section lookup and synonyms; "
