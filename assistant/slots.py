@@ -126,6 +126,9 @@ def plan_name(start: int) -> str:
     return f"十{_CN[index]}五" if not rest and 0 <= index < len(_CN) else ""
 
 
+_KINDS = ("rate", "amount", "count")  # the kinds of figure a context can say the follow-up still asks
+
+
 @dataclass
 class Slots:
     period: str = ""  # past | target | now | year (a calendar year asked) | "" (none)
@@ -199,10 +202,10 @@ def read_slots(
     text = plan_spans(typed)  # "2016到2020年" is the 十三五, not two separate years
     slots.places = find_places(text, words.place_aliases, words.generic_places, near)
     at = question.find(typed)
-    if not slots.places and typed != question and at >= 0:
-        # "“…”帮我拟个回复，说说湘潭规划里的安排": the request after the message names the place asked about
-        # (not "广州的网友留言：“…”", who asks)
-        after = question[at + len(typed) :]
+    # "“…”帮我拟个回复，说说湘潭规划里的安排": the request after the message names the place asked about
+    # (not "广州的网友留言：“…”", who asks), and may say what to tell (说说规划里有什么举措)
+    after = question[at + len(typed) :] if typed != question and at >= 0 else ""
+    if not slots.places and after:
         slots.places = find_places(after, words.place_aliases, words.generic_places, near)
     slots.plan_names = [f"十{m.group(1)}五" for m in PLAN_NAME.finditer(text)]  # in order, repeats kept
     # a rewritten follow-up's own words decide over its context's ("十四五目标（上文：十三五…）")
@@ -238,14 +241,22 @@ def read_slots(
     )
     values = {name: p for name, p in words.value.items() if name not in _SCOPE}
     # a rewritten follow-up's own words decide the kind asked ("那规划里怎么调（上文：…是多少）")
-    slots.value = next((name for name, p in values.items() if p.search(own_text)), "") or next(
+    # "能不能告诉我雨湖区分到多少": a polite frame that asks to be told is no yes/no question
+    frame = words.value.get("tell_me")
+    told = frame.sub("", own_text) if frame else own_text
+    slots.value = next((name for name, p in values.items() if p.search(told)), "") or next(
         (name for name, p in values.items() if context and p.search(context)), ""
     )
+    listing = words.value.get("listing")
+    if not slots.value and after and listing and listing.search(after):
+        slots.value = "listing"  # the message asks nothing of a kind; the request asks for the measures
+    if slots.value == "figure" and context:  # "那十三五的时候做到多少了（上文：…参保率…）": still a rate
+        slots.value = next((n for n in _KINDS if n in values and values[n].search(context)), "figure")
     if (
         slots.value == "yesno" and asking != own_text
     ):  # "任务是多少？区里有没有单独的数": the figure's clause asks
         slots.value = next((name for name, p in values.items() if p.search(asking)), "yesno")
-    figure, listing = words.value.get("figure"), words.value.get("listing")
+    figure = words.value.get("figure")
     noun_only = slots.value in ("amount", "rate", "count") and figure and not figure.search(own_text)
     if noun_only and listing and listing.search(own_text):
         slots.value = "listing"  # only a noun names the kind (持卡人数…有啥目标): it asks what, not how much
@@ -264,6 +275,7 @@ _SCOPE = (
     "per_unit_figure",
     "count_named",
     "coverage",
+    "tell_me",
 )  # [value] patterns that scope a value rather than name its kind
 CONTEXT_OPEN = "（上文："  # a rewritten follow-up: "当初定的目标是多少（上文：…完成了多少）"
 

@@ -176,6 +176,30 @@ def test_a_verdict_between_places_is_not_given_when_one_sets_no_figure(assistant
     assert not answer.refused and "171.3万人" in answer.text and "41万人" in answer.text
 
 
+def test_each_sides_figure_is_given_when_asked_beside_a_verdict(assistant):
+    # "分别是多少，哪个多": the figures are asked too, so the one found answers; the verdict cannot be given
+    answer = assistant.ask("长沙和湘潭十四五城镇新增就业目标分别是多少，哪个多一些？")
+    lines = answer.text.split("\n")
+    assert not answer.refused and lines[0].endswith("未载明湘潭市城镇新增就业的目标数值，无法比较。")
+    assert "75万人" in lines[1]
+
+
+def test_a_figure_of_the_period_before_the_plan_is_found_in_its_long_review_paragraph(assistant):
+    # the review states it in a paragraph full of other figures, ranked below the indicator table's rows
+    answer = assistant.ask("长沙十三五末养老保险参保人数是多少")
+    assert not answer.refused and "677.4万" in first_line(answer)
+    history = [{"role": "user", "content": "长沙到2025年高技能人才要达到多少？"}]
+    line = first_line(assistant.ask("那十三五末的时候有多少？", history=history))
+    # "其中…" is a part of the whole before it: said with it
+    assert "技能人才总量达120万，其中高技能人才占比30%" in line
+
+
+def test_several_months_is_no_question_about_an_amount(assistant):
+    question = "市民留言：“我在湘潭打工被拖欠工资好几个月了，政府到底管不管？”请帮我起草一个答复，说说规划里有什么举措。"
+    answer = assistant.ask(question, mode="reply")
+    assert not answer.refused and "农民工工资" in answer.text
+
+
 def test_asking_forms_and_miscut_words_are_not_topic_terms(assistant):
     terms = assistant.terms.query_terms("老板拖了我三个月工资一直不给，政府管不管？能不能在网上办？", [])
     assert "工资" in terms and "月工资" not in terms  # jieba cuts 三个 / 月工资: the known word counts

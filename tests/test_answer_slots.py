@@ -89,6 +89,20 @@ def test_document_period_and_online_procedures_are_read():
     assert read_slots("退休人员怎么在网上办资格认证？", WORDS).near_miss == "procedure"
 
 
+def test_the_kind_asked_is_read_past_polite_frames_several_and_the_request_around_a_message():
+    def value(question):
+        return read_slots(WORDS.standard(question), WORDS, near=NEAR).value
+
+    assert value("能不能告诉我雨湖区分到多少") == "figure"  # asks to be told a figure, not whether one can
+    assert value("湘潭有没有就业见习？") == "yesno"
+    assert value("被拖欠工资好几个月了，政府管不管？") == ""  # 好几个月: several, not how many
+    # the message asks nothing of a kind; the operator's request asks for the measures
+    request = "市民留言：“我在湘潭打工被拖欠工资，政府到底管不管？”请帮我起草一个答复，说说规划里有什么举措。"
+    assert value(request) == "listing"
+    # a follow-up's "多少" asks the kind its context asked (a rate), not any figure
+    assert value("那十三五的时候做到多少了（上文：湘潭基本养老保险参保率十四五目标是多少）") == "rate"
+
+
 def test_this_year_is_the_calendar_year_and_procedures_are_near_misses():
     slots = read_slots("我在长沙，今年失业金每个月能领多少？", WORDS, today=date(2026, 11, 22), near=NEAR)
     assert slots.years == [2026] and slots.period == "year"
@@ -565,3 +579,9 @@ def test_will_an_amount_rise_is_answered_with_the_commitment_and_the_latest_leve
     reply = assistant.ask("长沙最低工资以后还会涨吗？", mode="reply").text.split("\n")
     level = [line for line in reply if "1700元/月" in line]
     assert len(level) == 1 and "“十三五”时期" in level[0]  # said once, with its period
+
+
+def test_a_district_figure_asked_politely_in_a_follow_up_is_not_stated(assistant):
+    history = [{"role": "user", "content": "湘潭十四五城镇新增就业多少？"}]
+    answer = assistant.ask("你确定吗？那能不能告诉我雨湖区分到好多", history=history)
+    assert answer.refused and first_line(answer).startswith("所提供的政策文件未载明雨湖区")
