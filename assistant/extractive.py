@@ -291,16 +291,14 @@ def plan_answer(
     if info.compare and wants_figure:
         leads, missing = _per_document_leads(cands, slots, periods, evidence, strict=info.verdict)
         asked = f"{plan.indicator}的{'目标' if slots.period == 'target' else ''}数值"
-        verdict_only = info.verdict and not info.figures_asked
-        if leads and missing and verdict_only:  # "哪个目标更高", one sets none: no verdict can be given
+        if leads and missing and info.verdict:  # "哪个目标更高", one sets none: no verdict can be given
             plan.selection = selection.Selection(
                 related=leads, mismatch="compare", not_stated=f"{'、'.join(missing)}{asked}，无法比较"
             )
             return plan
         plan.leads = [(selection.lead_text(c, periods), c.evidence) for c in leads]
         if plan.leads:  # "分别是多少", one of them gives none: said first, before the other's figure
-            cannot = "，无法比较" if info.verdict else ""
-            plan.not_stated = [f"经查询，所提供的文件未载明{region}{asked}{cannot}。" for region in missing]
+            plan.not_stated = [f"经查询，所提供的文件未载明{region}{asked}。" for region in missing]
         if plan.leads or not info.verdict:
             return plan
         # a verdict asked and no document gives the figure: judged as one question (which slot fails)

@@ -29,7 +29,6 @@ class QueryInfo:
     listing: bool = False
     compare: bool = False
     verdict: bool = False  # asks which of the compared is higher, or whether they are the same
-    figures_asked: bool = False  # …and asks each side's figure too (分别是多少，哪个多)
     structure: bool = False  # asks how a document is organised (几章, 目录…)
     section_cue: bool = False  # points at a part of a document (那一章, 怎么写的…)
     locate: bool = False  # asks which part of a document covers a topic (讲社会保障的是哪一章)
@@ -74,10 +73,7 @@ def analyse(question: str, documents: dict[str, dict], vocab: Vocabulary | None 
     own = split_context(question)[0] if CONTEXT_OPEN in question else ""
     if own and intent("numeric").search(own) and not intent("listing").search(own):
         info.listing = False  # a follow-up asking a figure (多少…（上文：…有什么目标）) asks for no list
-    verdict = intent("verdict")
-    info.verdict = bool(verdict.search(question))
-    # "分别是多少，哪个多一些" asks each side's figure besides the verdict; "哪个目标更高" asks the verdict only
-    info.figures_asked = info.verdict and bool(intent("figures").search(verdict.sub("", question)))
+    info.verdict = bool(intent("verdict").search(question))
     info.compare = bool(intent("compare").search(question)) or len(info.places) > 1
     info.structure = bool(intent("structure").search(question))
     info.section_cue = bool(intent("section").search(question))

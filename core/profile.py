@@ -29,7 +29,7 @@ from pathlib import Path
 # profiles/ beside core/: the repo folder in a checkout, the data package policyqa/profiles when installed.
 PROFILES_DIR = Path(__file__).resolve().parents[1] / "profiles"
 DEFAULT_PROFILE = "renshe"
-INTENTS = ("numeric", "listing", "compare", "verdict", "figures", "structure", "section", "locate")
+INTENTS = ("numeric", "listing", "compare", "verdict", "structure", "section", "locate")
 
 
 class ProfileError(ValueError):

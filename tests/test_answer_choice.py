@@ -176,14 +176,6 @@ def test_a_verdict_between_places_is_not_given_when_one_sets_no_figure(assistant
     assert not answer.refused and "171.3万人" in answer.text and "41万人" in answer.text
 
 
-def test_each_sides_figure_is_given_when_asked_beside_a_verdict(assistant):
-    # "分别是多少，哪个多": the figures are asked too, so the one found answers; the verdict cannot be given
-    answer = assistant.ask("长沙和湘潭十四五城镇新增就业目标分别是多少，哪个多一些？")
-    lines = answer.text.split("\n")
-    assert not answer.refused and lines[0].endswith("未载明湘潭市城镇新增就业的目标数值，无法比较。")
-    assert "75万人" in lines[1]
-
-
 def test_a_figure_of_the_period_before_the_plan_is_found_in_its_long_review_paragraph(assistant):
     # the review states it in a paragraph full of other figures, ranked below the indicator table's rows
     answer = assistant.ask("长沙十三五末养老保险参保人数是多少")
