@@ -41,8 +41,6 @@ _FIGURE_END = re.compile(r"(是多少|有多少|多少|达到多少|要达到多
 _PRONOUN = re.compile(
     r"它|其|这个|这项|该项|该|那个|这些|那些|上述|前面|这方面|此项|这一|他们|这块|那块|里面|里头"
 )
-# "职称那块呢": 那块 after a topic names that topic's area; it points back at nothing
-_AREA = re.compile(r"(?<=[\u4e00-\u9fff])(?:这块|那块|这一块|那一块)")
 _NE_END = re.compile(r"呢[？?。\s]*$")
 # "失业率呢？控制在多少": a short "X呢" that opens the message, then how it asks about X (in at most two short
 # clauses: "博士后工作站呢，数量上有没有个说法，多少个")
@@ -214,7 +212,7 @@ def _merge(question: str, context: str, documents: dict, slot_terms: frozenset[s
         new_topic = bool(_own_words(rest, slot_terms))  # "博士后方面呢"; not "当时定的十四五目标呢"
         lead = _ne_lead(question, cur)
         ne = bool(_NE_END.search(question)) or lead is not None
-        if ne and not _PRONOUN.search(_AREA.sub("", question)) and not cur_places and new_topic:
+        if ne and not _PRONOUN.search(question) and not cur_places and new_topic:
             # "博士后方面呢？": a new topic in the same setting: keep the place, not the old topic;
             # "失业率呢？控制在多少": the follow-up says how it asks.
             topic = _FOLLOW_UP_START.sub("", lead.group(1) if lead else asked)
