@@ -218,10 +218,6 @@ def _merge(question: str, context: str, documents: dict, slot_terms: frozenset[s
             topic = _FOLLOW_UP_START.sub("", lead.group(1) if lead else asked)
             topic = re.sub(r"(?:方面|这块|那块|的)+$", "", topic)
             setting = "".join(place_aliases(p)[-1] for p in prev_places)
-            if not lead:
-                swapped = _swap_topic(_TRAILING.sub("", context), topic, setting)
-                if swapped:
-                    return swapped
             tail = _TRAILING.sub("", lead.group(2)) if lead else _asking_tail(context)
             return setting + _periods(context) + topic + tail
         merged = f"{asked}{CONTEXT_OPEN}{_TRAILING.sub('', merged)}）"
@@ -244,23 +240,6 @@ def _in_context_place(question: str, context: str, documents: dict) -> str:
 
 
 _SETTING_YEAR = re.compile(r"到?(?<!\d)20\d\d年?[底末]?")
-MIN_SHARED = 2  # characters the new topic's end shares with the old topic (保险, 就业, 人才, 失业率)
-
-
-def _swap_topic(context: str, topic: str, setting: str) -> str:
-    """ "湘潭基本养老保险参保率要达到多少" + "工伤保险呢" → "湘潭工伤保险参保率要达到多少": a new topic that ends
-    like the old one (…保险) takes its place, before what the old question asked of it (参保率要达到多少);
-    the old question's place, period and year stay. "" when the two topics share no ending."""
-    for n in range(len(topic) - 1, MIN_SHARED - 1, -1):
-        at = context.find(topic[-n:])
-        if at >= 0:
-            break
-    else:
-        return ""
-    head, rest = context[:at], context[at + n :]
-    if not rest or not _ASKS.search(rest):  # what follows must still ask something
-        return ""
-    return setting + _periods(head) + topic + rest
 
 
 def _periods(text: str) -> str:
