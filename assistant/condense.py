@@ -260,13 +260,20 @@ def _compared_with(question: str, places: list[str]) -> bool:
     return False
 
 
+_AIM_BEFORE = re.compile(r"(?:要|计划|打算|力争)?(?:达到|控制在|提高到|增加到|实现)$")
+
+
 def _asking_tail(context: str) -> str:
     """How the last question asked, without its topic: "…有哪些措施帮高校毕业生就业" → 有哪些措施,
     "…参保目标是多少" → 目标是多少 (a new topic takes the old one's place, not a place beside it)."""
-    tail = _ASKING_TAIL.search(_TRAILING.sub("", context))
+    context = _TRAILING.sub("", context)
+    tail = _ASKING_TAIL.search(context)
     if not tail:
         return ""
     text = tail.group(0)
+    aim = _AIM_BEFORE.search(context[: tail.start()])
+    if aim and text.startswith(("多少", "是多少")):  # "…参保率要达到多少": the aim says a target is asked
+        return aim.group(0) + text
     head = _ASKING_HEAD.match(text)
     if not head or head.group(1) in ("什么", "怎么", "如何"):
         return text  # "怎么申请…", "什么时候…": the verb that follows is how it asks

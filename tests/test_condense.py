@@ -36,7 +36,16 @@ def test_a_new_topic_takes_the_old_topics_place():
 
 def test_the_old_questions_period_and_year_carry_into_a_new_topic():
     assert _rewrite("失业率呢", "长沙十四五期间城镇新增就业目标是多少？") == "长沙十四五失业率目标是多少"
-    assert _rewrite("高技能人才呢", "长沙到2025年专业技术人才总量要达到多少") == "长沙到2025年高技能人才多少"
+    assert (
+        _rewrite("高技能人才呢", "长沙到2025年专业技术人才总量要达到多少")
+        == "长沙到2025年高技能人才要达到多少"
+    )
+
+
+def test_a_new_topic_keeps_the_aim_the_old_question_asked_with():
+    # 要达到 says a target was asked: "工伤保险多少" alone would be answered with a past result
+    assert _rewrite("那工伤保险呢", "湘潭基本养老保险参保率要达到多少？") == "湘潭工伤保险要达到多少"
+    assert _rewrite("调查失业率呢", "长沙城镇登记失业率要控制在多少") == "长沙调查失业率要控制在多少"
 
 
 def test_a_long_topic_and_ne_asks_nothing_of_its_own():
