@@ -41,6 +41,9 @@ _FIGURE_END = re.compile(r"(是多少|有多少|多少|达到多少|要达到多
 _PRONOUN = re.compile(
     r"它|其|这个|这项|该项|该|那个|这些|那些|上述|前面|这方面|此项|这一|他们|这块|那块|里面|里头"
 )
+_LEVEL = re.compile(
+    r"(?:县|区|乡镇|镇|村|县里|区里|市里|乡里|镇上|村里|县城|城区|农村|下面的?区县|区县)(?:里|上|的|一级)?"
+)
 _NE_END = re.compile(r"呢[？?。\s]*$")
 # "失业率呢？控制在多少": a short "X呢" that opens the message, then how it asks about X (in at most two short
 # clauses: "博士后工作站呢，数量上有没有个说法，多少个")
@@ -106,8 +109,14 @@ def is_follow_up(question: str, documents: dict, slot_terms: frozenset[str] = fr
         return False  # a new, complete question that happens to start with 再/而/对于
     if start and _DETAIL_START.match(start.group(0)) and info.places:
         return False  # "具体长沙城镇新增就业目标是多少": it names its own place
+    level_only = bool(_LEVEL.fullmatch(_ASKING_TAIL.sub("", core)))  # "县里是多少": the same, a level down
     return bool(
-        start or _PRONOUN.search(question) or len(core) <= 4 or short_ne or not _own_topic(core, slot_terms)
+        start
+        or _PRONOUN.search(question)
+        or len(core) <= 4
+        or short_ne
+        or level_only
+        or not _own_topic(core, slot_terms)
     )
 
 
@@ -173,6 +182,13 @@ def _merge(question: str, context: str, documents: dict, slot_terms: frozenset[s
     if _BACK_TO_DOCUMENTS.search(question):
         context = _RELATIVE_YEAR.sub("", context)
     cur, prev = analyse(question, documents), analyse(context, documents)
+    level = _LEVEL.fullmatch(_ASKING_TAIL.sub("", _strip_context_words(question, cur)))
+    if level and not cur.places:  # "县里是多少" after "长沙最低工资标准是多少": 长沙县里最低工资标准是多少
+        ends = [
+            m.end() for p in prev.places for a in place_aliases(p) for m in re.finditer(re.escape(a), context)
+        ]
+        at = max(ends, default=0)
+        return _TRAILING.sub("", context[:at] + level.group(0) + context[at:])
     merged = context
     # Places of the corpus and places jieba recognises alike ("那株洲呢？" is still a place swap).
     cur_places, prev_places = cur.places + cur.foreign_places, prev.places + prev.foreign_places

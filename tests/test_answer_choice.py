@@ -186,6 +186,12 @@ def test_a_figure_of_the_period_before_the_plan_is_found_in_its_long_review_para
     assert "技能人才总量达120万，其中高技能人才占比30%" in line
 
 
+def test_a_follow_up_asking_a_level_below_gets_that_levels_figure(assistant):
+    history = [{"role": "user", "content": "长沙最低工资标准是多少？"}]
+    line = first_line(assistant.ask("县里是多少", history=history))
+    assert "其中长浏宁三县（市）最低工资标准为1540元/月" in line
+
+
 def test_several_months_is_no_question_about_an_amount(assistant):
     question = "市民留言：“我在湘潭打工被拖欠工资好几个月了，政府到底管不管？”请帮我起草一个答复，说说规划里有什么举措。"
     answer = assistant.ask(question, mode="reply")

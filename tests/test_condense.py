@@ -48,6 +48,11 @@ def test_a_new_topic_keeps_the_aim_the_old_question_asked_with():
     assert _rewrite("调查失业率呢", "长沙城镇登记失业率要控制在多少") == "长沙调查失业率要控制在多少"
 
 
+def test_a_level_below_asks_the_same_question_there():
+    assert _rewrite("县里是多少", "长沙最低工资标准是多少？") == "长沙县里最低工资标准是多少"
+    assert _rewrite("那区里呢？", "湘潭城镇新增就业多少？") == "湘潭区里城镇新增就业多少"
+
+
 def test_a_long_topic_and_ne_asks_nothing_of_its_own():
     assert (
         _rewrite("农村劳动力转移就业呢", "长沙十四五期间城镇新增就业目标是多少？")
