@@ -12,8 +12,9 @@ import logging
 import re
 from dataclasses import dataclass
 
+from policyqa.assistant.places import short_name
 from policyqa.assistant.query import analyse, place_aliases
-from policyqa.assistant.slots import CONTEXT_OPEN, PLAN_NAME, plan_names_in
+from policyqa.assistant.slots import CONTEXT_OPEN, PLAN_NAME, QuestionWords, plan_names_in
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +42,14 @@ _FIGURE_END = re.compile(r"(是多少|有多少|多少|达到多少|要达到多
 _PRONOUN = re.compile(
     r"它|其|这个|这项|该项|该|那个|这些|那些|上述|前面|这方面|此项|这一|他们|这块|那块|里面|里头"
 )
-_LEVEL = re.compile(
-    r"(?:县|区|乡镇|镇|村|县里|区里|市里|乡里|镇上|村里|县城|城区|农村|下面的?区县|区县)(?:里|上|的|一级)?"
-)
 _NE_END = re.compile(r"呢[？?。\s]*$")
 # "失业率呢？控制在多少": a short "X呢" that opens the message, then how it asks about X (in at most two short
 # clauses: "博士后工作站呢，数量上有没有个说法，多少个")
 _NE_LEAD = re.compile(
     r"^([^？?，,。]{1,12})呢[？?，,。\s]+([^？?，,。]{1,12}?(?:[，,][^？?，,。]{1,8}?)?)[？?。\s]*$"
 )
-_ASKS = re.compile(r"多少|几|什么|怎么|如何|哪|吗|是否")
+_ASKS = re.compile(r"多少|几|什么|怎么|如何|哪|吗|是否|有没有|能不能|能否|可以|可不可以|怎样|啥|咋|手续")
+MAX_NE_TOPIC = 16  # characters of a topic said with 呢 alone ("农村劳动力转移就业呢")
 
 
 def _ne_lead(question: str, info) -> re.Match | None:
@@ -96,12 +95,18 @@ def normalise_history(history) -> list[Turn]:
     return turns
 
 
-def is_follow_up(question: str, documents: dict, slot_terms: frozenset[str] = frozenset()) -> bool:
+def is_follow_up(
+    question: str,
+    documents: dict,
+    slot_terms: frozenset[str] = frozenset(),
+    levels: re.Pattern | None = None,
+) -> bool:
     info = analyse(question, documents)
     core = _strip_context_words(question, info)
     lead = _ne_lead(question, info)
     # "电子社保卡呢？", "农村劳动力转移就业呢": a topic and 呢 ask nothing of their own
-    short_ne = ((len(core) <= 8 or not _ASKS.search(core)) and bool(_NE_END.search(question))) or (
+    topic_ne = len(core) <= 8 or (len(core) <= MAX_NE_TOPIC and not _ASKS.search(core))
+    short_ne = (topic_ne and bool(_NE_END.search(question))) or (
         lead is not None and len(_strip_context_words(lead.group(1), info)) <= 8
     )
     start = _FOLLOW_UP_START.search(question.strip())
@@ -109,15 +114,27 @@ def is_follow_up(question: str, documents: dict, slot_terms: frozenset[str] = fr
         return False  # a new, complete question that happens to start with 再/而/对于
     if start and _DETAIL_START.match(start.group(0)) and info.places:
         return False  # "具体长沙城镇新增就业目标是多少": it names its own place
-    level_only = bool(_LEVEL.fullmatch(_ASKING_TAIL.sub("", core)))  # "县里是多少": the same, a level down
     return bool(
         start
         or _PRONOUN.search(question)
         or len(core) <= 4
         or short_ne
-        or level_only
+        or _level_asked(question, info, levels)
         or not _own_topic(core, slot_terms)
     )
+
+
+_LEVEL_REST = re.compile(r"的?(?:是多少|多少|是多少钱|多少钱|标准)?")
+
+
+def _level_asked(question: str, info, levels: re.Pattern | None) -> str:
+    """ "县里是多少", "那区里呢": a level below the context's place and nothing else (no place, year, plan or
+    asking of its own), so the same question is asked there; "" otherwise. The levels are profile data."""
+    if levels is None or info.places or info.foreign_places or info.years or PLAN_NAME.search(question):
+        return ""
+    core = _strip_context_words(question, info)
+    m = levels.match(core)
+    return m.group(0) if m and _LEVEL_REST.fullmatch(core[m.end() :]) else ""
 
 
 def _own_words(core: str, slot_terms: frozenset[str]) -> list[str]:
@@ -163,32 +180,42 @@ def _strip_context_words(question: str, info) -> str:
 
 
 def rewrite(
-    question: str, history: list[Turn], documents: dict, slot_terms: frozenset[str] = frozenset()
+    question: str,
+    history: list[Turn],
+    documents: dict,
+    slot_terms: frozenset[str] = frozenset(),
+    words: QuestionWords | None = None,
 ) -> str:
-    """Deterministic standalone version of a follow-up question (unchanged if it is not one)."""
+    """Deterministic standalone version of a follow-up question (unchanged if it is not one); ``words``
+    (the profile's question words) gives the levels below a place and how a target is asked."""
     previous = [t.content for t in history if t.role == "user" and t.content.strip()]
     if not previous:
         return question
     # The previous question may itself have been a follow-up: resolve the chain from the start.
     context = previous[0]
     for earlier in previous[1:]:
-        context = _merge(earlier, context, documents, slot_terms)
-    return _merge(question, context, documents, slot_terms)
+        context = _merge(earlier, context, documents, slot_terms, words)
+    return _merge(question, context, documents, slot_terms, words)
 
 
-def _merge(question: str, context: str, documents: dict, slot_terms: frozenset[str] = frozenset()) -> str:
-    if not is_follow_up(question, documents, slot_terms):
+def _merge(
+    question: str,
+    context: str,
+    documents: dict,
+    slot_terms: frozenset[str] = frozenset(),
+    words: QuestionWords | None = None,
+) -> str:
+    levels = words.levels if words else None
+    if not is_follow_up(question, documents, slot_terms, levels):
         return _in_context_place(question, context, documents)
     if _BACK_TO_DOCUMENTS.search(question):
         context = _RELATIVE_YEAR.sub("", context)
     cur, prev = analyse(question, documents), analyse(context, documents)
-    level = _LEVEL.fullmatch(_ASKING_TAIL.sub("", _strip_context_words(question, cur)))
-    if level and not cur.places:  # "县里是多少" after "长沙最低工资标准是多少": 长沙县里最低工资标准是多少
-        ends = [
-            m.end() for p in prev.places for a in place_aliases(p) for m in re.finditer(re.escape(a), context)
-        ]
-        at = max(ends, default=0)
-        return _TRAILING.sub("", context[:at] + level.group(0) + context[at:])
+    level = _level_asked(question, cur, levels)
+    if level and len(prev.places) == 1:
+        # "县里是多少" after "长沙最低工资标准是多少" → 长沙的县里最低工资标准是多少 (的: not 长沙县)
+        at = max(m.end() for a in place_aliases(prev.places[0]) for m in re.finditer(re.escape(a), context))
+        return _TRAILING.sub("", f"{context[:at]}的{level}{context[at:]}")
     merged = context
     # Places of the corpus and places jieba recognises alike ("那株洲呢？" is still a place swap).
     cur_places, prev_places = cur.places + cur.foreign_places, prev.places + prev.foreign_places
@@ -200,9 +227,9 @@ def _merge(question: str, context: str, documents: dict, slot_terms: frozenset[s
             places = cur_places
             if _compared_with(question, cur_places):  # "比湘潭多多少": the context's place stays, beside it
                 places = prev_places + [p for p in cur_places if p not in prev_places]
-            merged = re.sub("\0+", "和".join(place_aliases(p)[-1] for p in places), merged)
+            merged = re.sub("\0+", "和".join(short_name(p) for p in places), merged)
         else:
-            merged = "".join(place_aliases(p)[-1] for p in cur_places) + merged
+            merged = "".join(short_name(p) for p in cur_places) + merged
     if cur.years:
         if prev.years:
             for old in prev.years:
@@ -232,9 +259,9 @@ def _merge(question: str, context: str, documents: dict, slot_terms: frozenset[s
             # "博士后方面呢？": a new topic in the same setting: keep the place, not the old topic;
             # "失业率呢？控制在多少": the follow-up says how it asks.
             topic = _FOLLOW_UP_START.sub("", lead.group(1) if lead else asked)
-            topic = re.sub(r"(?:方面|这块|那块|的)+$", "", topic)
-            setting = "".join(place_aliases(p)[-1] for p in prev_places)
-            tail = _TRAILING.sub("", lead.group(2)) if lead else _asking_tail(context)
+            topic = re.sub(r"(?:方面|的)+$", "", topic)
+            setting = "".join(short_name(p) for p in prev_places)
+            tail = _TRAILING.sub("", lead.group(2)) if lead else _asking_tail(context, words)
             return setting + _periods(context) + topic + tail
         merged = f"{asked}{CONTEXT_OPEN}{_TRAILING.sub('', merged)}）"
     return merged
@@ -246,21 +273,27 @@ def _in_context_place(question: str, context: str, documents: dict) -> str:
     that names a place or compares, a quoted message (a reply request), or a context about several
     places is left as it is."""
     cur = analyse(question, documents)
-    if cur.places or cur.foreign_places or cur.compare or re.search(r"[“\"]", question):
+    quoted = re.search(r"[“\"]", PLAN_NAME.sub("", question))  # “十四五” is no quoted message
+    if cur.places or cur.foreign_places or cur.compare or quoted:
         return question
     places = analyse(context, documents).places
     if len(places) != 1:
         return question
-    # said after the question, not before it: "湘潭" + "大学毕业生…" would read as 湘潭大学
-    return _TRAILING.sub("", question) + f"（{place_aliases(places[0])[-1]}）"
+    # said after the question, not before it: "湘潭" + "大学毕业生…" would read as 湘潭大学; before its
+    # asking particle, so "…有补贴吗" still asks yes or no
+    body = _TRAILING.sub("", question)
+    particle = re.match(r"[呢吗呀啊]*", question[len(body) :].lstrip()).group(0)
+    return f"{body}（{short_name(places[0])}）{particle}"
 
 
 _SETTING_YEAR = re.compile(r"到?(?<!\d)20\d\d年?[底末]?")
 
 
 def _periods(text: str) -> str:
-    """The plan periods and years a question is set in (十四五, 到2025年), to carry into a new topic."""
-    return "".join([m.group(0) for m in PLAN_NAME.finditer(text)] + _SETTING_YEAR.findall(text))
+    """The plan period or year a question is set in (十四五, 到2025年), to carry into a new topic; none
+    when it names several (which one the new topic is asked for is not known)."""
+    found = [m.group(0) for m in PLAN_NAME.finditer(text)] + _SETTING_YEAR.findall(text)
+    return found[0] if len(found) == 1 else ""
 
 
 _COMPARED_WITH = re.compile(r"(?:比|较)$")  # 比湘潭多多少: compared with the context's place
@@ -276,20 +309,26 @@ def _compared_with(question: str, places: list[str]) -> bool:
     return False
 
 
-_AIM_BEFORE = re.compile(r"(?:要|计划|打算|力争)?(?:达到|控制在|提高到|增加到|实现)$")
-
-
-def _asking_tail(context: str) -> str:
+def _asking_tail(context: str, words: QuestionWords | None = None) -> str:
     """How the last question asked, without its topic: "…有哪些措施帮高校毕业生就业" → 有哪些措施,
-    "…参保目标是多少" → 目标是多少 (a new topic takes the old one's place, not a place beside it)."""
+    "…参保目标是多少" → 目标是多少, "…参保率要达到多少" → 要达到多少 (a new topic takes the old one's place,
+    not a place beside it; the words that asked for a target stay)."""
     context = _TRAILING.sub("", context)
     tail = _ASKING_TAIL.search(context)
     if not tail:
         return ""
-    text = tail.group(0)
-    aim = _AIM_BEFORE.search(context[: tail.start()])
-    if aim and text.startswith(("多少", "是多少")):  # "…参保率要达到多少": the aim says a target is asked
-        return aim.group(0) + text
+    kept = _trimmed(tail.group(0))
+    target = words.period.get("target") if words else None
+    if target and kept.startswith(("多少", "是多少")):
+        # the profile's target words just before the asking one: 要达到, 要控制在
+        aims = [m for m in target.finditer(context) if m.start() < tail.start() <= m.end() + 2]
+        if aims:
+            return context[aims[-1].start() : tail.start()] + kept
+    return kept
+
+
+def _trimmed(text: str) -> str:
+    """The asking words of a tail without the topic after them (有哪些措施帮高校毕业生就业 → 有哪些措施)."""
     head = _ASKING_HEAD.match(text)
     if not head or head.group(1) in ("什么", "怎么", "如何"):
         return text  # "怎么申请…", "什么时候…": the verb that follows is how it asks

@@ -349,11 +349,16 @@ class PolicyAssistant:
         r = self.settings.retrieval
         if not slots.figure:
             return r.figure_pool
-        base = {p.start - 5: p.base_name for p in self.periods.values() if p.is_plan}
+        plan_periods = [p for p in self.periods.values() if p.is_plan]
+        if not plan_periods:
+            return r.figure_pool
+        base_names = {p.base_name for p in plan_periods}  # 十三五 for a 十四五 plan
+        first_start = min(p.start for p in plan_periods)
         plans = slots.asked_plans or slots.plan_names
-        before = slots.period == "past" or (
-            (plans and set(plans) <= set(base.values()))
-            or (slots.years and base and all(y < min(base) + 5 for y in slots.years))
+        before = (
+            slots.period == "past"
+            or bool(plans and set(plans) <= base_names)
+            or bool(slots.years and all(y < first_start for y in slots.years))
         )
         return max(r.figure_pool, r.review_pool) if before else r.figure_pool
 
@@ -418,7 +423,7 @@ class PolicyAssistant:
                 log.warning(
                     "LLM condensing failed (%s); using the rule-based rewrite", exc.__class__.__name__
                 )
-        return rewrite(question, turns, self.snapshot.documents, self.words.slot_terms)
+        return rewrite(question, turns, self.snapshot.documents, self.words.slot_terms, self.words)
 
     @staticmethod
     def _retrieval_query(question: str, info: QueryInfo) -> str:

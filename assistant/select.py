@@ -392,14 +392,12 @@ def _clauses(ev, p, terms, heads, period, region, words, alternatives) -> list[C
         for i, clause in enumerate(clauses):
             if not _FIGURE.search(clause):
                 continue
-            part = clause.startswith(
-                "其中"
-            )  # "…总量达120万，其中高技能人才占比30%": a part of the whole before
-            subject = clauses[i - 1] if i and (len(clause) < 16 or part) else ""  # a short clause's subject…
+            # "…总量达120万，其中高技能人才占比30%": a part of the whole said before it
+            part = clause.startswith("其中")
+            # a short clause's subject is shown with it, unless it states a figure of its own
+            subject = clauses[i - 1] if i and (len(clause) < 16 or part) else ""
             context = sentence if single else subject + clause
-            if (
-                _FIGURE.search(subject) and not part
-            ):  # …is shown with it, unless it states a figure of its own
+            if _FIGURE.search(subject) and not part:
                 subject = ""
             # a clause shares most of its sentence's topic ("…吸引机构入驻园区,争取入驻…达到500家以上")
             own = coverage(context, terms, alternatives)
@@ -478,6 +476,10 @@ def focus_pair(c: Candidate, slots: Slots, words: QuestionWords) -> tuple[str, s
     else:
         question = fold(slots.request_text)
         named = [(item, figure) for item, figure in c.pairs if len(item) >= 2 and fold(item[:2]) in question]
+        level = words.levels.search(question) if words.levels and not named else None
+        if level:  # "长沙的县里…": the item of that level (长浏宁三县（市）)
+            key = re.sub(r"^下面的?|(?:里|上|一级)$", "", level.group(0))
+            named = [(item, figure) for item, figure in c.pairs if key and key in item]
     return named[0] if len(named) == 1 else None
 
 

@@ -39,6 +39,7 @@ class QuestionWords:
     request_wrapper: re.Pattern | None  # words around a quoted message that only ask for a reply
     place_aliases: dict[str, list[str]]
     generic_places: frozenset[str]
+    levels: re.Pattern | None  # levels below a place ("县里是多少": the same question, a level down)
     slot_terms: frozenset[
         str
     ]  # words that fill the period/value slot or the asker's situation, not the topic
@@ -83,12 +84,27 @@ def load_question_words(profile_folder: Path | None = None) -> QuestionWords:
         request_wrapper=re.compile(data["request"]["wrapper"]) if data["request"].get("wrapper") else None,
         place_aliases={k: list(v) for k, v in places.get("aliases", {}).items()},
         generic_places=frozenset(places.get("generic", [])),
+        levels=re.compile(places["levels"]) if places.get("levels") else None,
         slot_terms=frozenset(data.get("slot_terms", {}).get("words", [])),
         implied=compiled("implied"),
         colloquial={re.compile(word): plain for word, plain in data.get("colloquial", {}).items()},
         asker=compiled("asker"),
         change=compiled("change"),
     )
+
+
+MAX_TOPICLESS = 3  # characters left of a follow-up without its period, asking and slot words: no topic
+
+
+def _names_topic(text: str, words: QuestionWords) -> bool:
+    """Does a follow-up name a topic of its own, beyond its period, asking and slot words?
+    "那十三五的时候做到多少了" names none; "…农村劳动力转移就业做到多少了" does."""
+    rest = PLAN_NAME.sub("", _YEAR.sub("", text))
+    for pattern in [*words.period.values(), *words.value.values()]:
+        rest = pattern.sub("", rest)
+    for word in sorted(words.slot_terms, key=len, reverse=True):
+        rest = rest.replace(word, "")
+    return len(re.findall(r"[\u4e00-\u9fff]", rest)) > MAX_TOPICLESS
 
 
 def plan_names_in(text: str) -> set[str]:
@@ -250,14 +266,15 @@ def read_slots(
     listing = words.value.get("listing")
     if not slots.value and after and listing and listing.search(after):
         slots.value = "listing"  # the message asks nothing of a kind; the request asks for the measures
-    if slots.value == "figure" and context:  # "那十三五的时候做到多少了（上文：…参保率…）": still a rate
+    if slots.value == "figure" and context and not _names_topic(own_text, words):
+        # "那十三五的时候做到多少了（上文：…参保率…）": no topic of its own, so still a rate
         slots.value = next((n for n in _KINDS if n in values and values[n].search(context)), "figure")
     if (
         slots.value == "yesno" and asking != own_text
     ):  # "任务是多少？区里有没有单独的数": the figure's clause asks
         slots.value = next((name for name, p in values.items() if p.search(asking)), "yesno")
     figure = words.value.get("figure")
-    noun_only = slots.value in ("amount", "rate", "count") and figure and not figure.search(own_text)
+    noun_only = slots.value in _KINDS and figure and not figure.search(own_text)
     if noun_only and listing and listing.search(own_text):
         slots.value = "listing"  # only a noun names the kind (持卡人数…有啥目标): it asks what, not how much
     per_unit = words.value.get("per_unit")

@@ -101,6 +101,8 @@ def test_the_kind_asked_is_read_past_polite_frames_several_and_the_request_aroun
     assert value(request) == "listing"
     # a follow-up's "多少" asks the kind its context asked (a rate), not any figure
     assert value("那十三五的时候做到多少了（上文：湘潭基本养老保险参保率十四五目标是多少）") == "rate"
+    # …unless it names a topic of its own
+    assert value("那十三五农村劳动力转移就业做到多少了（上文：湘潭城镇登记失业率是多少）") == "figure"
 
 
 def test_this_year_is_the_calendar_year_and_procedures_are_near_misses():

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 from policyqa.assistant.condense import Turn, is_follow_up, normalise_history, rewrite
+from policyqa.assistant.query import analyse
+from policyqa.assistant.slots import load_question_words
 
 DOCS = {"cs": {"meta": {"region": "长沙市"}}, "xt": {"meta": {"region": "湘潭市"}}}
+WORDS = load_question_words()
 
 
 def _rewrite(question, *previous):
@@ -36,21 +39,36 @@ def test_a_new_topic_takes_the_old_topics_place():
 
 def test_the_old_questions_period_and_year_carry_into_a_new_topic():
     assert _rewrite("失业率呢", "长沙十四五期间城镇新增就业目标是多少？") == "长沙十四五失业率目标是多少"
-    assert (
-        _rewrite("高技能人才呢", "长沙到2025年专业技术人才总量要达到多少")
-        == "长沙到2025年高技能人才要达到多少"
-    )
+    assert _rewrite("高技能人才呢", "长沙到2025年专业技术人才总量要达到多少") == "长沙到2025年高技能人才多少"
 
 
 def test_a_new_topic_keeps_the_aim_the_old_question_asked_with():
-    # 要达到 says a target was asked: "工伤保险多少" alone would be answered with a past result
-    assert _rewrite("那工伤保险呢", "湘潭基本养老保险参保率要达到多少？") == "湘潭工伤保险要达到多少"
-    assert _rewrite("调查失业率呢", "长沙城镇登记失业率要控制在多少") == "长沙调查失业率要控制在多少"
+    # 要达到 (the profile's target words) says a target was asked: "工伤保险多少" alone would be answered
+    # with a past result; the old topic after the asking words stays out
+    def with_words(question, before):
+        return rewrite(question, [Turn("user", before)], DOCS, words=WORDS)
+
+    assert with_words("那工伤保险呢", "湘潭基本养老保险参保率要达到多少？") == "湘潭工伤保险要达到多少"
+    assert with_words("调查失业率呢", "长沙城镇登记失业率要控制在多少") == "长沙调查失业率要控制在多少"
+    assert with_words("那工伤保险呢", "湘潭要实现多少城镇新增就业") == "湘潭工伤保险要实现多少"
+
+
+def test_a_question_with_its_own_asking_and_ne_is_no_follow_up():
+    out = _rewrite("灵活就业人员能不能参加养老保险呢", "长沙十四五城镇新增就业目标是多少？")
+    assert out == "灵活就业人员能不能参加养老保险（长沙）呢"
 
 
 def test_a_level_below_asks_the_same_question_there():
-    assert _rewrite("县里是多少", "长沙最低工资标准是多少？") == "长沙县里最低工资标准是多少"
-    assert _rewrite("那区里呢？", "湘潭城镇新增就业多少？") == "湘潭区里城镇新增就业多少"
+    def with_words(question, before):
+        return rewrite(question, [Turn("user", before)], DOCS, words=WORDS)
+
+    out = with_words("县里是多少", "长沙最低工资标准是多少？")
+    assert out == "长沙的县里最低工资标准是多少"
+    assert analyse(out, DOCS).foreign_places == []  # 的: never 长沙县, a county of its own
+    assert with_words("那区里呢？", "湘潭城镇新增就业多少？") == "湘潭的区里城镇新增就业多少"
+    # a level with a place, a year or a question of its own is not the same question a level down
+    assert "株洲" in with_words("那株洲区里呢", "长沙最低工资标准是多少？")
+    assert with_words("县里有哪些补贴", "长沙最低工资标准是多少？") == "县里有哪些补贴（长沙）"
 
 
 def test_a_long_topic_and_ne_asks_nothing_of_its_own():
@@ -66,7 +84,13 @@ def test_a_new_question_without_a_place_is_asked_about_the_conversations_place()
         == "十三五那几年农村劳动力转移就业新增了多少（湘潭）"
     )
     # after the question, so the place never joins its first words (湘潭 + 大学毕业生 is not 湘潭大学)
-    assert _rewrite("大学毕业生有没有见习安排？", "湘潭城镇新增就业目标是多少？").startswith("大学毕业生")
+    assert (
+        _rewrite("大学毕业生有没有见习安排？", "湘潭城镇新增就业目标是多少？")
+        == "大学毕业生有没有见习安排（湘潭）"
+    )
+    # before its asking particle, so a yes/no still reads as one; a quoted plan name is no quoted message
+    assert _rewrite("大学生创业有补贴吗？", "湘潭城镇新增就业目标是多少？") == "大学生创业有补贴（湘潭）吗"
+    assert _rewrite("“十四五”高校毕业生有哪些支持", "湘潭城镇新增就业目标是多少？").endswith("（湘潭）")
     # a place of its own, a comparison, a quoted message or a conversation about two places: left alone
     for question in (
         "株洲最低工资标准是多少",
