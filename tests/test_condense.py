@@ -15,6 +15,11 @@ def _rewrite(question, *previous):
     return rewrite(question, [Turn("user", q) for q in previous], DOCS)
 
 
+def _with_words(question, before):
+    """With the profile's question words: its levels below a place and its target words."""
+    return rewrite(question, [Turn("user", before)], DOCS, words=WORDS)
+
+
 def test_new_place_replaces_the_old_one():
     assert _rewrite("那湘潭呢？", "长沙城区最低工资标准是多少？") == "湘潭城区最低工资标准是多少？"
 
@@ -45,12 +50,9 @@ def test_the_old_questions_period_and_year_carry_into_a_new_topic():
 def test_a_new_topic_keeps_the_aim_the_old_question_asked_with():
     # 要达到 (the profile's target words) says a target was asked: "工伤保险多少" alone would be answered
     # with a past result; the old topic after the asking words stays out
-    def with_words(question, before):
-        return rewrite(question, [Turn("user", before)], DOCS, words=WORDS)
-
-    assert with_words("那工伤保险呢", "湘潭基本养老保险参保率要达到多少？") == "湘潭工伤保险要达到多少"
-    assert with_words("调查失业率呢", "长沙城镇登记失业率要控制在多少") == "长沙调查失业率要控制在多少"
-    assert with_words("那工伤保险呢", "湘潭要实现多少城镇新增就业") == "湘潭工伤保险要实现多少"
+    assert _with_words("那工伤保险呢", "湘潭基本养老保险参保率要达到多少？") == "湘潭工伤保险要达到多少"
+    assert _with_words("调查失业率呢", "长沙城镇登记失业率要控制在多少") == "长沙调查失业率要控制在多少"
+    assert _with_words("那工伤保险呢", "湘潭要实现多少城镇新增就业") == "湘潭工伤保险要实现多少"
 
 
 def test_a_question_with_its_own_asking_and_ne_is_no_follow_up():
@@ -59,16 +61,13 @@ def test_a_question_with_its_own_asking_and_ne_is_no_follow_up():
 
 
 def test_a_level_below_asks_the_same_question_there():
-    def with_words(question, before):
-        return rewrite(question, [Turn("user", before)], DOCS, words=WORDS)
-
-    out = with_words("县里是多少", "长沙最低工资标准是多少？")
+    out = _with_words("县里是多少", "长沙最低工资标准是多少？")
     assert out == "长沙的县里最低工资标准是多少"
     assert analyse(out, DOCS).foreign_places == []  # 的: never 长沙县, a county of its own
-    assert with_words("那区里呢？", "湘潭城镇新增就业多少？") == "湘潭的区里城镇新增就业多少"
+    assert _with_words("那区里呢？", "湘潭城镇新增就业多少？") == "湘潭的区里城镇新增就业多少"
     # a level with a place, a year or a question of its own is not the same question a level down
-    assert "株洲" in with_words("那株洲区里呢", "长沙最低工资标准是多少？")
-    assert with_words("县里有哪些补贴", "长沙最低工资标准是多少？") == "县里有哪些补贴（长沙）"
+    assert "株洲" in _with_words("那株洲区里呢", "长沙最低工资标准是多少？")
+    assert _with_words("县里有哪些补贴", "长沙最低工资标准是多少？") == "县里有哪些补贴（长沙）"
 
 
 def test_a_long_topic_and_ne_asks_nothing_of_its_own():
