@@ -100,8 +100,9 @@ def is_follow_up(
     documents: dict,
     slot_terms: frozenset[str] = frozenset(),
     levels: re.Pattern | None = None,
+    info=None,
 ) -> bool:
-    info = analyse(question, documents)
+    info = info or analyse(question, documents)
     core = _strip_context_words(question, info)
     lead = _ne_lead(question, info)
     # "电子社保卡呢？", "农村劳动力转移就业呢": a topic and 呢 ask nothing of their own
@@ -206,11 +207,12 @@ def _merge(
     words: QuestionWords | None = None,
 ) -> str:
     levels = words.levels if words else None
-    if not is_follow_up(question, documents, slot_terms, levels):
-        return _in_context_place(question, context, documents)
+    cur = analyse(question, documents)  # read once: the follow-up test, the place and the merge use it
+    if not is_follow_up(question, documents, slot_terms, levels, cur):
+        return _in_context_place(question, cur, context, documents)
     if _BACK_TO_DOCUMENTS.search(question):
         context = _RELATIVE_YEAR.sub("", context)
-    cur, prev = analyse(question, documents), analyse(context, documents)
+    prev = analyse(context, documents)
     level = _level_asked(question, cur, levels)
     if level and len(prev.places) == 1:
         # "县里是多少" after "长沙最低工资标准是多少" → 长沙的县里最低工资标准是多少 (的: not 长沙县)
@@ -267,12 +269,11 @@ def _merge(
     return merged
 
 
-def _in_context_place(question: str, context: str, documents: dict) -> str:
+def _in_context_place(question: str, cur, context: str, documents: dict) -> str:
     """A new question that names no place, asked in a conversation about one place, is asked about that
     place: after "湘潭对农民工有哪些措施", "十三五农村劳动力转移就业新增了多少" still means 湘潭's. A question
     that names a place or compares, a quoted message (a reply request), or a context about several
     places is left as it is."""
-    cur = analyse(question, documents)
     quoted = re.search(r"[“\"]", PLAN_NAME.sub("", question))  # “十四五” is no quoted message
     if cur.places or cur.foreign_places or cur.compare or quoted:
         return question
