@@ -173,7 +173,22 @@ class Candidate:
             return False
         if slots.value == "count" and not slots.count_named and self.coverage:
             return True  # 多少人参加养老保险: the share of people covered (覆盖率96%以上) says how many
+        if slots.counted and not _counts_alike(slots.counted, self.text):
+            return False  # 培训多少人次: 认定50家…培训中心 counts something else
         return slots.value not in _KIND_UNITS or slots.value in self.value_kinds
+
+
+# What a measure word counts: people (人, 人次, 名), households, bodies (家, 所), cards, events.
+_COUNTS = {"人次": "people", "人": "people", "名": "people", "户": "households", "家": "bodies", "所": "bodies",
+           "张": "cards", "场": "events", "届": "events"}  # fmt: skip
+_COUNTED = re.compile(r"\d\]?\s*[余多]?[万亿]?\s*(人次|人|名|户|家|所|张|场|届)")
+
+
+def _counts_alike(asked: str, text: str) -> bool:
+    """Whether a text's counted figures count what the asked measure word does; a text whose figures
+    carry none of these words (a bare number, 万) is not judged."""
+    counted = {_COUNTS[m.group(1)] for m in _COUNTED.finditer(fold(text))}
+    return not counted or _COUNTS[asked] in counted
 
 
 def doc_period_covers(year: int, period: DocPeriod) -> bool:

@@ -160,6 +160,7 @@ class Slots:
     value: str = ""  # amount | rate | count | yesno | listing | date | ""
     per_unit: bool = False  # the amount one person or firm gets (最多能贷多少), not a total
     count_named: bool = False  # the indicator names a count (参保人数), not just the question word (多少人)
+    counted: str = ""  # the measure word a count is asked in (多少人次 → 人次), "" when none
     near_miss: str = ""  # procedure | contact | eligibility | legality | ""
     metadata: str = ""  # doc_number | date | issuer | title | period | ""
     places: list[Place] = field(default_factory=list)
@@ -282,6 +283,9 @@ def read_slots(
     slots.per_unit = slots.value in ("amount", "figure") and bool(per_unit and per_unit.search(own_text))
     count_named = words.value.get("count_named")
     slots.count_named = slots.value == "count" and bool(count_named and count_named.search(own_text))
+    counted = words.value.get("counted")
+    measure = counted.search(own_text) if counted and slots.value == "count" else None
+    slots.counted = measure.group(1) if measure else ""
     slots.near_miss = next((name for name, p in words.near_miss.items() if p.search(text)), "")
     slots.metadata = next((name for name, p in words.metadata.items() if p.search(text)), "")
     return slots
@@ -291,6 +295,7 @@ _SCOPE = (
     "per_unit",
     "per_unit_figure",
     "count_named",
+    "counted",
     "coverage",
     "tell_me",
 )  # [value] patterns that scope a value rather than name its kind

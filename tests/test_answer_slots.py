@@ -432,6 +432,21 @@ def test_a_count_named_where_the_plan_states_a_rate_is_not_stated(assistant):
     assert "96%" in related and "2020" not in related
 
 
+def test_a_count_is_answered_by_a_figure_counting_the_same_kind_of_thing(assistant):
+    assert read_slots("五年要培训多少人次？", WORDS).counted == "人次"
+    assert read_slots("要建几家培训中心？", WORDS).counted == "家"
+    assert read_slots("参保人数是多少？", WORDS).counted == ""
+    history = [
+        {"role": "user", "content": "湘潭规划里职业技能培训有什么目标？"},
+        {"role": "assistant", "content": "湘潭规划提出大规模开展职业技能培训，完善终身职业技能培训制度。"},
+    ]
+    # 认定50家以上的重点企业职工培训中心 shares the words but counts training centres, not people trained
+    line = first_line(assistant.ask("那长沙呢，五年要培训多少人次？", history=history))
+    assert "50万人次" in line and "50家" not in line
+    line = first_line(assistant.ask("长沙要认定几家重点企业职工培训中心？"))
+    assert "50家以上" in line
+
+
 def test_a_purpose_clause_after_the_question_does_not_choose_the_topic(assistant):
     answer = assistant.ask("长沙“十四五”期间职业技能培训计划培训多少人次？看看我们学校的市场有多大")
     assert "50万人次" in first_line(answer)
