@@ -151,6 +151,19 @@ def test_hunan_asking_words_read_as_the_standard_ones(question, value):
     assert read_slots(WORDS.standard(question), WORDS).value == value
 
 
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [
+        ("湘潭退休的人养老金前几年是不是每年都涨了？涨了几次", "count"),  # 前几年 says when
+        ("养老金能领几年？", "figure"),  # how long, not how much
+        ("湘潭的养老金这几年涨到多少了", "amount"),
+        ("最低工资标准调了几次", "count"),
+    ],
+)
+def test_a_few_years_says_when_not_how_much(question, value):
+    assert read_slots(question, WORDS).value == value
+
+
 def test_what_is_not_stated_names_the_indicator_without_the_asking_words(assistant):
     answer = assistant.ask("湘潭失业金现在是按什么标准发的，能领多少？")  # today's amount: not in a plan
     assert answer.refused and "失业金" in first_line(answer)
