@@ -573,7 +573,7 @@ class PolicyAssistant:
 
         question = fold(info.text)
         names = [
-            self._named_in(question, fold(h), others)
+            self._named_in(question, fold(h), others) or self._named_as(fold(h), question, others)
             for h in plan.asked_heads
             if len(h) >= NAMED_THING_CHARS and not mentioned(h, scope)
         ]
@@ -581,6 +581,13 @@ class PolicyAssistant:
         if missing:
             place = "、".join(p.name for p in slots.places) or "、".join(info.places)
             not_mentioned(plan, f"{place}关于“{'、'.join(missing)}”的内容", self.periods)
+
+    def _named_as(self, term: str, question: str, doc_ids: list[str]) -> str:
+        """The documents' term for a thing the question calls otherwise (15分钟就业服务圈 is the thesaurus's
+        15分钟服务圈), when one of ``doc_ids`` says that term verbatim, or ""."""
+        if term in question or not any(term in self.doc_texts.get(d, "") for d in doc_ids):
+            return ""
+        return term
 
     def _named_in(self, question: str, term: str, doc_ids: list[str]) -> str:
         """The longest stretch of the question around ``term`` that one of ``doc_ids`` says verbatim: the

@@ -264,6 +264,10 @@ def test_a_thing_only_the_other_citys_plan_names_is_not_stated_for_the_asked_cit
         "市民留言：“湘潭十三五到底新增了多少就业？新闻上说的数字我不太信，政府能不能给个准数？”请拟个答复。"
     )
     assert not assistant.ask(message, mode="reply").refused
+    # called otherwise in the question, named as the thesaurus's documents' term (15分钟服务圈, 湘潭's only)
+    answer = assistant.ask("长沙规划里有没有提搞那个15分钟就业服务圈？")
+    assert answer.refused and "长沙市关于“15分钟服务圈”" in first_line(answer)
+    assert not assistant.ask("湘潭规划里有没有提15分钟就业服务圈？").refused
 
 
 def test_counties_map_to_their_city_from_the_division_library():
@@ -376,6 +380,19 @@ def test_reply_draft_answers_first_in_plain_words_without_markers(assistant):
     assert "如需办理具体业务，请咨询当地人力资源和社会保障部门" in answer.draft
     assert answer.draft.endswith("感谢您的咨询！") and "来电" not in answer.draft
     assert "[1]" in answer.text  # the answer view keeps its markers
+
+
+def test_reply_draft_supports_a_figure_with_what_adds_to_it(assistant):
+    history = [
+        {"role": "user", "content": "湘潭规划里职业技能培训有什么目标？"},
+        {"role": "assistant", "content": "湘潭规划提出大规模开展职业技能培训，完善终身职业技能培训制度。"},
+    ]
+    draft = assistant.ask("那长沙呢，五年要培训多少人次？", history=history, mode="reply").draft
+    # the table row that repeats 50万人次 and the 专栏's list of headings are left out of the draft
+    assert draft.count("50万人次") == 1 and "专栏" not in draft and "［" not in draft
+    # a table row said in a draft reads its brackets with the table's note
+    draft = assistant.ask("市民问长沙城镇新增就业五年目标是多少，帮我拟个答复", mode="reply").draft
+    assert "75万人" in draft and "［" not in draft and "[" not in draft
 
 
 def test_reply_channel_is_a_setting(real_index, real_snapshot):
