@@ -1003,7 +1003,8 @@ def table_row_sentence(p: Paragraph) -> str:
         if col in (0, unit_col) or col >= len(header) or not _DIGIT.search(value):
             continue
         shown = value if value.endswith(unit) or not unit else f"{value}{unit}"
-        parts.append(f"{header[col].replace(' ', '')}为{protect_brackets(shown)}")
+        shown = selection.total_in_words(shown, p.table.get("note", "")) or protect_brackets(shown)
+        parts.append(f"{header[col].replace(' ', '')}为{shown}")
     return f"{indicator}{'、'.join(parts)}" if parts else indicator
 
 
@@ -1031,7 +1032,10 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
         for text2, ev2 in leads[1:]:  # each compared place's or asked indicator's own figure, said once
             lines.append(f"{_lead_plain(text2)}。[{number[ev2.paragraph.id]}]")
         used = {ev2.paragraph.id for _, ev2 in leads}
-        support = [ev2 for ev2 in order[1:] if ev2.paragraph.id not in used][:2]
+        said_figures = {f for t, _ in leads for f in selection.figures_of(t)}
+        support = [ev2 for ev2 in order[1:] if ev2.paragraph.id not in used and _supports(ev2, said_figures)][
+            :2
+        ]
     else:
         support = order[:3]
         summary = plan.summary if plan.summary is not None and plan.summary[1] in order else None
@@ -1080,6 +1084,13 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
     return RenderedAnswer(
         text, cited, {ev.paragraph.id: highlights.get(ev.paragraph.id, []) for ev in cited}, draft_of(text)
     )
+
+
+def _supports(ev: Evidence, said_figures: set[str]) -> bool:
+    """Whether a paragraph adds to a reply's figure: a 专栏's list of headings does not, nor a row or
+    sentence whose every figure the first line already said (开展…培训50万人次 beside its table row)."""
+    figures = set(selection.figures_of(ev.paragraph.text))
+    return ev.paragraph.kind != "outline" and not (figures and figures <= said_figures)
 
 
 def _opens(body: str, sentence: str) -> bool:

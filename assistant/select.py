@@ -455,6 +455,15 @@ def _bracketed(value: str, note: str) -> str:
     return f"{m.group(1)}（{meaning.group(1).strip()}）{m.group(2)}"
 
 
+def total_in_words(value: str, note: str) -> str:
+    """A bracketed cell said as a sentence would: "［50］万人次" → "50万人次（5年累计数）"; "" as _bracketed."""
+    m = re.fullmatch(r"[\[［]\s*([^\]］]+?)\s*[\]］](.*)", value.strip())
+    meaning = _BRACKET_NOTE.search(note)
+    if not m or not meaning:
+        return ""
+    return f"{m.group(1)}{m.group(2)}（{meaning.group(1).strip()}）"
+
+
 def _respectively(text: str) -> list[tuple[str, str]]:
     """ "城区、长浏宁三县（市）最低工资标准分别提高到1700元/月、1540元/月" → [(城区, 1700元/月), (长浏宁三县（市）…, 1540元/月)]."""
     if "分别" not in text:
