@@ -1069,7 +1069,10 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
     kept = {id(s) for s in sorted(pool, key=lambda s: (-s.coverage, -s.score))[:MAX_REPLY_SUPPORT]}
     for ev in support[:2]:
         plain = _plain(ev, [s for s in pool if s.evidence is ev and id(s) in kept])
-        if plain and not ev.paragraph.section.endswith(plain.rstrip("。")):  # a bare heading says nothing
+        said_figures = {f for line in lines for f in selection.figures_of(line)}
+        repeats = set(selection.figures_of(plain)) <= said_figures and bool(selection.figures_of(plain))
+        if plain and not repeats and not ev.paragraph.section.endswith(plain.rstrip("。")):
+            # a bare heading says nothing, nor a sentence whose every figure was said before it
             lines.append(f"{_labelled(plain, ev).rstrip('。；;，,')}。[{number[ev.paragraph.id]}]")
     if leads and any(selection.DocPeriod.of(ev.doc).is_plan for ev in order):
         lines.append(

@@ -393,6 +393,11 @@ def test_reply_draft_supports_a_figure_with_what_adds_to_it(assistant):
     # a table row said in a draft reads its brackets with the table's note
     draft = assistant.ask("市民问长沙城镇新增就业五年目标是多少，帮我拟个答复", mode="reply").draft
     assert "75万人" in draft and "［" not in draft and "[" not in draft
+    # a supporting sentence whose every figure the first line said is not said again
+    draft = assistant.ask(
+        "市民留言：“听说长沙要建人力资源服务产业园，是真的吗？”帮我拟个回复", mode="reply"
+    ).draft
+    assert draft.count("150亿元") == 1 and "一园多区" in draft
 
 
 def test_reply_channel_is_a_setting(real_index, real_snapshot):
