@@ -1033,9 +1033,10 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
             lines.append(f"{_lead_plain(text2)}。[{number[ev2.paragraph.id]}]")
         used = {ev2.paragraph.id for _, ev2 in leads}
         said_figures = {f for t, _ in leads for f in selection.figures_of(t)}
-        support = [ev2 for ev2 in order[1:] if ev2.paragraph.id not in used and _supports(ev2, said_figures)][
-            :2
-        ]
+        rest = [ev2 for ev2 in order[1:] if ev2.paragraph.id not in used and ev2.paragraph.kind != "outline"]
+        support = [ev2 for ev2 in rest if not _repeats(ev2.paragraph.text, said_figures)][:2]
+        for ev2 in [ev2 for ev2 in rest if _repeats(ev2.paragraph.text, said_figures)][:MAX_ECHOES]:
+            _cite_also(lines, ev2.paragraph.text, number[ev2.paragraph.id])  # the same figure, said once
     else:
         support = order[:3]
         summary = plan.summary if plan.summary is not None and plan.summary[1] in order else None
@@ -1069,10 +1070,9 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
     kept = {id(s) for s in sorted(pool, key=lambda s: (-s.coverage, -s.score))[:MAX_REPLY_SUPPORT]}
     for ev in support[:2]:
         plain = _plain(ev, [s for s in pool if s.evidence is ev and id(s) in kept])
-        said_figures = {f for line in lines for f in selection.figures_of(line)}
-        repeats = set(selection.figures_of(plain)) <= said_figures and bool(selection.figures_of(plain))
-        if plain and not repeats and not ev.paragraph.section.endswith(plain.rstrip("。")):
-            # a bare heading says nothing, nor a sentence whose every figure was said before it
+        if plain and _repeats(plain, {f for line in lines for f in selection.figures_of(line)}):
+            _cite_also(lines, plain, number[ev.paragraph.id])  # its figures were said: it is cited there
+        elif plain and not ev.paragraph.section.endswith(plain.rstrip("。")):  # a bare heading says nothing
             lines.append(f"{_labelled(plain, ev).rstrip('。；;，,')}。[{number[ev.paragraph.id]}]")
     if leads and any(selection.DocPeriod.of(ev.doc).is_plan for ev in order):
         lines.append(
@@ -1089,11 +1089,23 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
     )
 
 
-def _supports(ev: Evidence, said_figures: set[str]) -> bool:
-    """Whether a paragraph adds to a reply's figure: a 专栏's list of headings does not, nor a row or
-    sentence whose every figure the first line already said (开展…培训50万人次 beside its table row)."""
-    figures = set(selection.figures_of(ev.paragraph.text))
-    return ev.paragraph.kind != "outline" and not (figures and figures <= said_figures)
+MAX_ECHOES = 2  # paragraphs that state a reply's figure again are cited beside it, at most this many
+
+
+def _repeats(text: str, said_figures: set[str]) -> bool:
+    """A row or sentence whose every figure a reply already said (开展…培训50万人次 beside its table row):
+    saying it again adds nothing, citing it where the figure is said does."""
+    figures = set(selection.figures_of(text))
+    return bool(figures) and figures <= said_figures
+
+
+def _cite_also(lines: list[str], text: str, n: int) -> None:
+    """Cite paragraph ``n`` on the first line that says one of the figures of ``text``."""
+    figures = set(selection.figures_of(text))
+    for i, line in enumerate(lines):
+        if figures & set(selection.figures_of(line)) and f"[{n}]" not in line:
+            lines[i] = f"{line}[{n}]"
+            return
 
 
 def _opens(body: str, sentence: str) -> bool:

@@ -387,9 +387,12 @@ def test_reply_draft_supports_a_figure_with_what_adds_to_it(assistant):
         {"role": "user", "content": "湘潭规划里职业技能培训有什么目标？"},
         {"role": "assistant", "content": "湘潭规划提出大规模开展职业技能培训，完善终身职业技能培训制度。"},
     ]
-    draft = assistant.ask("那长沙呢，五年要培训多少人次？", history=history, mode="reply").draft
-    # the table row that repeats 50万人次 and the 专栏's list of headings are left out of the draft
+    answer = assistant.ask("那长沙呢，五年要培训多少人次？", history=history, mode="reply")
+    draft = answer.draft
+    # the table row that repeats 50万人次 and the 专栏's list of headings are left out of the draft;
+    # the row is cited where the figure is said
     assert draft.count("50万人次") == 1 and "专栏" not in draft and "［" not in draft
+    assert "50万人次[1][2]" in answer.text.replace("。", "") and len(answer.citations) == 2
     # a table row said in a draft reads its brackets with the table's note
     draft = assistant.ask("市民问长沙城镇新增就业五年目标是多少，帮我拟个答复", mode="reply").draft
     assert "75万人" in draft and "［" not in draft and "[" not in draft
