@@ -1032,11 +1032,15 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
         for text2, ev2 in leads[1:]:  # each compared place's or asked indicator's own figure, said once
             lines.append(f"{_lead_plain(text2)}。[{number[ev2.paragraph.id]}]")
         used = {ev2.paragraph.id for _, ev2 in leads}
-        said_figures = {f for t, _ in leads for f in selection.figures_of(t)}
+        said_figures = {f for line in lines for f in _figures(CITATION_MARK.sub("", line))}
         rest = [ev2 for ev2 in order[1:] if ev2.paragraph.id not in used and ev2.paragraph.kind != "outline"]
-        support = [ev2 for ev2 in rest if not _repeats(ev2.paragraph.text, said_figures)][:2]
-        for ev2 in [ev2 for ev2 in rest if _repeats(ev2.paragraph.text, said_figures)][:MAX_ECHOES]:
-            _cite_also(lines, ev2.paragraph.text, number[ev2.paragraph.id])  # the same figure, said once
+        echoes = [
+            ev2
+            for ev2 in rest
+            if _repeats(ev2.paragraph.text, said_figures)
+            and _cite_also(lines, ev2.paragraph.text, number[ev2.paragraph.id])  # the same figure, said once
+        ][:MAX_ECHOES]
+        support = [ev2 for ev2 in rest if ev2 not in echoes][:2]
     else:
         support = order[:3]
         summary = plan.summary if plan.summary is not None and plan.summary[1] in order else None
@@ -1070,9 +1074,10 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
     kept = {id(s) for s in sorted(pool, key=lambda s: (-s.coverage, -s.score))[:MAX_REPLY_SUPPORT]}
     for ev in support[:2]:
         plain = _plain(ev, [s for s in pool if s.evidence is ev and id(s) in kept])
-        if plain and _repeats(plain, {f for line in lines for f in selection.figures_of(line)}):
-            _cite_also(lines, plain, number[ev.paragraph.id])  # its figures were said: it is cited there
-        elif plain and not ev.paragraph.section.endswith(plain.rstrip("。")):  # a bare heading says nothing
+        said_figures = {f for line in lines for f in _figures(CITATION_MARK.sub("", line))}
+        if plain and _repeats(plain, said_figures) and _cite_also(lines, plain, number[ev.paragraph.id]):
+            continue  # its figures were said: it is cited there
+        if plain and not ev.paragraph.section.endswith(plain.rstrip("。")):  # a bare heading says nothing
             lines.append(f"{_labelled(plain, ev).rstrip('。；;，,')}。[{number[ev.paragraph.id]}]")
     if leads and any(selection.DocPeriod.of(ev.doc).is_plan for ev in order):
         lines.append(
@@ -1092,20 +1097,37 @@ def _render_reply(plan, order, number, highlights, leads, groups, wording: Reply
 MAX_ECHOES = 2  # paragraphs that state a reply's figure again are cited beside it, at most this many
 
 
+# A figure with its whole unit: 50万人次 and 50万户 differ (select.figures_of stops at 万).
+_COUNTED_FIGURE = re.compile(
+    r"\d+(?:\.\d+)?\s*[余多]?(?:[万亿][余多]?(?:人次|元|人|户|家|张|个|项|所|名|次|场|届)?"
+    r"|人次|元/月|元|人|户|家|张|%|个|项|所|名|次|场|届)"
+)
+
+
+def _figures(text: str) -> set[str]:
+    """The figures of a text with their whole unit, brackets dropped ("［50］万人次" → 50万人次)."""
+    plain = re.sub(r"[\[\]\s]", "", fold(text))
+    return {m.group(0) for m in _COUNTED_FIGURE.finditer(plain)}
+
+
 def _repeats(text: str, said_figures: set[str]) -> bool:
     """A row or sentence whose every figure a reply already said (开展…培训50万人次 beside its table row):
     saying it again adds nothing, citing it where the figure is said does."""
-    figures = set(selection.figures_of(text))
+    figures = _figures(text)
     return bool(figures) and figures <= said_figures
 
 
-def _cite_also(lines: list[str], text: str, n: int) -> None:
-    """Cite paragraph ``n`` on the first line that says one of the figures of ``text``."""
-    figures = set(selection.figures_of(text))
+def _cite_also(lines: list[str], text: str, n: int) -> bool:
+    """Cite paragraph ``n`` on the first line that says one of the figures of ``text`` (already cited
+    there or anywhere: nothing to do); False when no line says one."""
+    if any(f"[{n}]" in line for line in lines):
+        return True
+    figures = _figures(text)
     for i, line in enumerate(lines):
-        if figures & set(selection.figures_of(line)) and f"[{n}]" not in line:
+        if figures & _figures(CITATION_MARK.sub("", line)):
             lines[i] = f"{line}[{n}]"
-            return
+            return True
+    return False
 
 
 def _opens(body: str, sentence: str) -> bool:

@@ -573,7 +573,8 @@ class PolicyAssistant:
 
         question = fold(info.text)
         names = [
-            self._named_in(question, fold(h), others) or self._named_as(fold(h), question, others)
+            self._named_in(question, fold(h), others)
+            or (self._named_as(fold(h), question, others) if plan.alternatives.get(h) else "")
             for h in plan.asked_heads
             if len(h) >= NAMED_THING_CHARS and not mentioned(h, scope)
         ]

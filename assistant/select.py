@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from policyqa.assistant.places import Place, find_places
 from policyqa.assistant.slots import QuestionWords, Slots, plan_name, plan_names_in, plan_years
-from policyqa.core.text import fold, split_sentences
+from policyqa.core.text import fold, protect_brackets, split_sentences
 
 _CLAUSE = re.compile(r"[^，,；;。：:]+[，,；;。：:]?")
 _FIGURE = re.compile(
@@ -181,14 +181,15 @@ class Candidate:
 # What a measure word counts: people (人, 人次, 名), households, bodies (家, 所), cards, events.
 _COUNTS = {"人次": "people", "人": "people", "名": "people", "户": "households", "家": "bodies", "所": "bodies",
            "张": "cards", "场": "events", "届": "events"}  # fmt: skip
-_COUNTED = re.compile(r"\d\]?\s*[余多]?[万亿]?\s*(人次|人|名|户|家|所|张|场|届)")
+_COUNTED = re.compile(r"\d\]?\s*[余多]?[万亿]?[余多]?\s*(人次|人(?![力社均口民])|名|户|家|所|张|场|届)")
 
 
 def _counts_alike(asked: str, text: str) -> bool:
     """Whether a text's counted figures count what the asked measure word does; a text whose figures
     carry none of these words (a bare number, 万) is not judged."""
+    wanted = _COUNTS.get(asked)  # a measure word the profile asks but this list does not know: not judged
     counted = {_COUNTS[m.group(1)] for m in _COUNTED.finditer(fold(text))}
-    return not counted or _COUNTS[asked] in counted
+    return wanted is None or not counted or wanted in counted
 
 
 def doc_period_covers(year: int, period: DocPeriod) -> bool:
@@ -461,7 +462,7 @@ def total_in_words(value: str, note: str) -> str:
     meaning = _BRACKET_NOTE.search(note)
     if not m or not meaning:
         return ""
-    return f"{m.group(1)}{m.group(2)}（{meaning.group(1).strip()}）"
+    return protect_brackets(f"{m.group(1)}{m.group(2)}（{meaning.group(1).strip()}）")
 
 
 def _respectively(text: str) -> list[tuple[str, str]]:

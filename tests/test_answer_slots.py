@@ -158,10 +158,16 @@ def test_hunan_asking_words_read_as_the_standard_ones(question, value):
         ("养老金能领几年？", "figure"),  # how long, not how much
         ("湘潭的养老金这几年涨到多少了", "amount"),
         ("最低工资标准调了几次", "count"),
+        ("工资几号发", "date"),
     ],
 )
 def test_a_few_years_says_when_not_how_much(question, value):
     assert read_slots(question, WORDS).value == value
+
+
+@pytest.mark.parametrize("question", ["失业金能领几个月？", "养老金要交满多少年？", "养老金多少岁开始领？"])
+def test_how_long_or_how_old_is_no_amount(question):
+    assert read_slots(question, WORDS).value != "amount"
 
 
 def test_what_is_not_stated_names_the_indicator_without_the_asking_words(assistant):
@@ -474,6 +480,7 @@ def test_a_count_is_answered_by_a_figure_counting_the_same_kind_of_thing(assista
     assert read_slots("五年要培训多少人次？", WORDS).counted == "人次"
     assert read_slots("要建几家培训中心？", WORDS).counted == "家"
     assert read_slots("参保人数是多少？", WORDS).counted == ""
+    assert read_slots("有多少家庭享受补贴？", WORDS).counted != "家"  # 家庭 is no 家 of firms
     history = [
         {"role": "user", "content": "湘潭规划里职业技能培训有什么目标？"},
         {"role": "assistant", "content": "湘潭规划提出大规模开展职业技能培训，完善终身职业技能培训制度。"},
