@@ -449,20 +449,23 @@ def _bracketed(value: str, note: str) -> str:
     """A cell the table marks with brackets, its note saying what they mean ("注：[]内为5年累计数"):
     the value with the note's words, "75（5年累计数）", instead of the bare "[75]" a reader cannot
     interpret. "" when the cell has no brackets or the note does not explain them."""
-    m = re.fullmatch(r"[\[［]\s*([^\]］]+?)\s*[\]］](.*)", value.strip())
-    meaning = _BRACKET_NOTE.search(note)
-    if not m or not meaning:
-        return ""
-    return f"{m.group(1)}（{meaning.group(1).strip()}）{m.group(2)}"
+    parts = _bracket_parts(value, note)
+    return f"{parts[0]}（{parts[2]}）{parts[1]}" if parts else ""
 
 
 def total_in_words(value: str, note: str) -> str:
     """A bracketed cell said as a sentence would: "［50］万人次" → "50万人次（5年累计数）"; "" as _bracketed."""
+    parts = _bracket_parts(value, note)
+    return protect_brackets(f"{parts[0]}{parts[1]}（{parts[2]}）") if parts else ""
+
+
+def _bracket_parts(value: str, note: str) -> tuple[str, str, str] | None:
+    """A bracketed cell's number, the rest after the bracket and what the note says brackets mean."""
     m = re.fullmatch(r"[\[［]\s*([^\]］]+?)\s*[\]］](.*)", value.strip())
     meaning = _BRACKET_NOTE.search(note)
     if not m or not meaning:
-        return ""
-    return protect_brackets(f"{m.group(1)}{m.group(2)}（{meaning.group(1).strip()}）")
+        return None
+    return m.group(1), m.group(2), meaning.group(1).strip()
 
 
 def _respectively(text: str) -> list[tuple[str, str]]:
