@@ -260,12 +260,14 @@ def plan_answer(
     )  # "失业金能领多少，我交了5年社保": the first clause names it
     # the head nouns of what is asked, not of the asker's situation or an aside (the pipeline's checks)
     plan.asked_heads = list(selection.head_terms(terms, asking, alternatives))
-    plan.indicator = next(  # "那博士后工作站呢，要建几个": the question names it outside the asking clause;
-        (  # "当初定的目标呢": the context names it
-            phrase
-            for text in (asking, first, split_context(info.text)[1])
-            if (phrase := _indicator_phrase(terms, text, slots, words, alternatives))
-        ),
+    # "那博士后工作站呢，要建几个": the question names it outside the asking clause; "当初定的目标呢": the
+    # context names it
+    texts = (asking, first, split_context(info.text)[1])
+    plan.indicator = next(
+        (p for t in texts if (p := _indicator_phrase(terms, t, slots, words, alternatives))), ""
+    )
+    heads_only = next(
+        (p for t in texts if (p := _indicator_phrase(terms, t, slots, words, alternatives, modifiers=False))),
         "",
     )
     topic = _topic_terms(terms, df)
@@ -279,7 +281,7 @@ def plan_answer(
     ):
         topic = own or topic
     cands = selection.candidates(pool or evidence, topic, words, alternatives, first)
-    _prefer_verbatim(cands, plan.indicator, asking)
+    _prefer_verbatim(cands, heads_only, asking)
     if df is not None and _unknown_indicator(terms, df, alternatives, info.text, words):
         for c in cands:  # no figure can name an indicator the documents never mention
             c.heads_held = False
@@ -315,6 +317,8 @@ def plan_answer(
     if wants_figure and plan.selection.lead is None and not plan.selection.mismatch:
         _qualifier_unmatched(plan, cands, topic, alternatives, evidence)
     says_when = any(_DATE.search(s.text) for s in plan.sentences)
+    if slots.value == "date" and not slots.metadata and plan.sentences and not says_when:
+        says_when = _when_in_section(plan, pool or evidence)
     if slots.value == "date" and not slots.metadata and plan.sentences and not says_when:
         # "什么时候能涨": none of the matching sentences says when
         related = [_sentence_candidate(s, periods) for s in plan.sentences[:2]]
@@ -424,10 +428,11 @@ def _indicator_phrase(
     slots: Slots,
     words: QuestionWords,
     alternatives: dict[str, set[str]] | None = None,
+    modifiers: bool = True,
 ) -> str:
     """The stretch of the question from its first to its last head noun (or the everyday word it was
     said in), without the place it opens with: "长沙专业技术人才总量有多少" → 专业技术人才总量 (for
-    "文件未载明…的数据")."""
+    "文件未载明…的数据"); with ``modifiers``, the terms right before it too (就业见习补贴, not 补贴)."""
     named = {t: w for t, w in terms.items() if not re.fullmatch(r"\d+", t) and t not in words.slot_terms}
     heads = selection.head_terms(named, question, alternatives)
     said = [w for t in heads for w in {t} | (alternatives or {}).get(t, set())]
@@ -435,7 +440,12 @@ def _indicator_phrase(
     spans = [(a, b) for a, b in spans if a >= 0]
     if not spans:
         return ""
-    phrase = question[min(a for a, _ in spans) : max(b for _, b in spans)]
+    start = min(a for a, _ in spans)
+    while modifiers and (
+        modifier := next((t for t in named if len(t) >= 2 and question[:start].endswith(t)), "")
+    ):
+        start -= len(modifier)  # 就业见习补贴: the words right before the head noun name it too
+    phrase = question[start : max(b for _, b in spans)]
     # "政府能给多少创业贷款" → 创业贷款: the asking words are not part of the indicator's name
     parts = [part for part in re.split(_ASKING_WORDS, phrase) if any(w in part for w in said)]
     phrase = "的".join(p.strip("的") for p in parts) if parts else phrase
@@ -694,6 +704,35 @@ def _insert_quote(plan: ExtractivePlan, cand, position: int, score: float, fallb
     paragraphs = list(dict.fromkeys(s.evidence.paragraph.id for s in plan.sentences))[:MAX_PARAGRAPHS]
     plan.sentences = [s for s in plan.sentences if s.evidence.paragraph.id in paragraphs]
     return cand.evidence.paragraph.id in paragraphs
+
+
+# a deadline (于5月31日前, 年底前), not just a year a sentence speaks of
+_DEADLINE = re.compile(r"\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?\s*(?:前|之前|以前|底)|[年月]底前|年内")
+_NUMBERED_ITEM = re.compile(r"\d{1,2}[.．、]")  # a numbered item's heading (1.补贴对象和标准)
+
+
+def item_section(p: Paragraph) -> tuple:
+    """The section a paragraph belongs to, a numbered item's being the one above it (1.补贴对象和标准 and
+    2.申报和发放 are one section's items)."""
+    path = p.section_path
+    if path and _NUMBERED_ITEM.match(path[-1]):
+        path = path[:-1]
+    return (p.doc_id, tuple(path))
+
+
+def _when_in_section(plan: ExtractivePlan, evidence: list[Evidence]) -> bool:
+    """ "求职创业补贴什么时候发": the best sentence names the thing (1.补贴对象和标准…), another paragraph of
+    its section sets the deadline (2.申报和发放。…于5月31日前审核发放到位): that one is quoted first."""
+    section = item_section(plan.sentences[0].evidence.paragraph)
+    quoted = {s.evidence.paragraph.id for s in plan.sentences}
+    for ev in evidence:
+        if item_section(ev.paragraph) != section or ev.paragraph.id in quoted:
+            continue
+        for i, unit in enumerate(ev.paragraph.units):
+            if _DEADLINE.search(unit):
+                plan.sentences.insert(0, ScoredSentence(ev, i, unit, plan.sentences[0].score, 0.0))
+                return True
+    return False
 
 
 def _reviews_the_past(sentence: str, ev: Evidence) -> bool:

@@ -23,6 +23,7 @@ from policyqa.assistant.extractive import (
     MAX_SECTION_UNITS,
     Evidence,
     TermWeights,
+    item_section,
     not_mentioned,
     plan_answer,
     render_answer,
@@ -36,7 +37,13 @@ from policyqa.assistant.query import QueryInfo, analyse, place_aliases
 from policyqa.assistant.refusal import Reason, RefusalFeatures, Thresholds, decide, not_stated_phrase
 from policyqa.assistant.retrieve import HybridRetriever
 from policyqa.assistant.select import DocPeriod, doc_period_covers
-from policyqa.assistant.slots import Slots, load_question_words, read_slots, situation_of
+from policyqa.assistant.slots import (
+    Slots,
+    load_question_words,
+    read_slots,
+    situation_of,
+    split_context,
+)
 from policyqa.core.profile import profile_of, refusal_thresholds
 from policyqa.core.settings import Settings
 from policyqa.core.text import CITATION_MARK, fold, protect_brackets, split_sentences, strip_marks
@@ -65,6 +72,10 @@ class ConfidentRefusal(Exception):
 # when another document says it with the question's own words around it, this long in all.
 NAMED_THING_CHARS = 3
 NAMED_THING_SPAN = 6
+# words only its title has (no other document's) that a question shares with one document to name it
+NAMED_DOCUMENT_BIGRAMS = 3
+# a date question also reads the other paragraphs of its best paragraphs' sections
+SIBLING_SOURCES = 6
 CONFIDENT_REFUSAL_NOTICE = (
     f"大模型回答“{REFUSAL}”，但检索到的段落与问题高度相关；以下为离线摘录模式的回答，请核对引用原文。"
 )
@@ -222,6 +233,8 @@ class PolicyAssistant:
             hits = self._rerank(hits, rewritten, notices)
             timings["rerank"] = _ms(t)
         evidence = self._evidence(hits)
+        if info.listing:
+            evidence += self._other_parts(evidence, hits)
         retrieved = self._retrieved(hits)
         answer = Answer(
             question=text,
@@ -245,6 +258,8 @@ class PolicyAssistant:
             # the review's long paragraphs are searched only when the usual pool gives no figure
             if plan is None or not (plan.lead or plan.leads):
                 pool = self._evidence(hits, max(r.top_k, size))
+                if slots.value == "date":  # when is often said in the next paragraph of the section
+                    pool += self._section_siblings(pool[:SIBLING_SOURCES])
                 plan = plan_answer(
                     evidence,
                     terms,
@@ -384,6 +399,34 @@ class PolicyAssistant:
                 named="section" in h.node.metadata.get("sources", []),
             )
             for rank, h in enumerate(hits[: max(k, min(named, MAX_SECTION_UNITS))])
+        ]
+
+    def _other_parts(self, evidence: list[Evidence], hits) -> list[Evidence]:
+        """A paragraph too long for one unit is indexed in parts: the retrieved other parts of a quoted
+        one are the same paragraph ("深入贯彻实施…人才新政22条…倍增行动计划" before "…探索揭榜引才模式"), so a
+        list may quote them too."""
+
+        def whole(p) -> tuple:
+            return (p.doc_id, p.section_id, p.ordinal)
+
+        split = {whole(ev.paragraph) for ev in evidence if ev.paragraph.part}
+        have = {ev.paragraph.id for ev in evidence}
+        out = []
+        for rank, h in enumerate(hits):
+            p = self.snapshot.by_id[h.node.node_id]
+            if p.part and whole(p) in split and p.id not in have:
+                out.append(Evidence(p, rank, self.snapshot.documents[p.doc_id]["meta"]))
+        return out
+
+    def _section_siblings(self, evidence: list[Evidence]) -> list[Evidence]:
+        """The other paragraphs of the sections ``evidence`` sits in (those not already in it), a numbered
+        item's section being the one above it."""
+        sections = {item_section(ev.paragraph) for ev in evidence}
+        have = {ev.paragraph.id for ev in evidence}
+        return [
+            Evidence(p, len(evidence), self.snapshot.documents[p.doc_id]["meta"])
+            for p in self.snapshot.paragraphs
+            if item_section(p) in sections and p.id not in have and p.kind == "paragraph"
         ]
 
     def _retrieved(self, hits) -> list[RetrievedParagraph]:
@@ -632,7 +675,28 @@ class PolicyAssistant:
             return []
         if doc:
             return [doc]
-        return list(dict.fromkeys(info.doc_ids)) or list(self.snapshot.documents)
+        docs = list(dict.fromkeys(info.doc_ids)) or list(self.snapshot.documents)
+        return self._named_documents(split_context(info.text)[0], docs) or docs
+
+    def _named_documents(self, question: str, doc_ids: list[str]) -> list[str]:
+        """The one of ``doc_ids`` the question names, by its 文号 or by more of the words only its title has
+        than any other ("国务院那个劳动者权益保障的意见呢，是谁发的"), else []."""
+        folded = fold(question)
+        asked = {folded[i : i + 2] for i in range(len(folded) - 1)}
+        metas = {d: self.snapshot.documents[d]["meta"] for d in doc_ids}
+        words = {d: _han_bigrams(fold(m.get("title", ""))) for d, m in metas.items()}
+        shared = (
+            set.intersection(*words.values()) if words else set()
+        )  # 人力资源和社会保障…规划 in both plans
+
+        def score(doc_id: str) -> int:
+            number = fold(metas[doc_id].get("doc_number", ""))
+            return (100 if number and number in folded else 0) + len((words[doc_id] - shared) & asked)
+
+        scores = sorted(((score(d), d) for d in doc_ids), reverse=True)
+        if len(scores) > 1 and scores[0][0] >= NAMED_DOCUMENT_BIGRAMS and scores[0][0] > scores[1][0] + 1:
+            return [scores[0][1]]
+        return []
 
     def _answer_metadata(self, answer: Answer, slots: Slots, doc_ids: list[str], mode: str) -> None:
         metas = [(d, self.snapshot.documents[d]["meta"]) for d in doc_ids]
@@ -870,6 +934,12 @@ class PolicyAssistant:
                     return True  # the caller falls back to the extractive answer
                 self._refuse(answer, evidence, mode)
         return False
+
+
+def _han_bigrams(text: str) -> set[str]:
+    return {
+        text[i : i + 2] for i in range(len(text) - 1) if re.fullmatch(r"[\u4e00-\u9fff]{2}", text[i : i + 2])
+    }
 
 
 def _supported_sentences(answer_text: str, n: int, paragraph: str) -> list[str]:

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from policyqa.assistant.places import Place, find_places
+from policyqa.assistant.places import Place, covers, find_places, place_of, short_name
 from policyqa.assistant.slots import QuestionWords, Slots, plan_name, plan_names_in, plan_years
 from policyqa.core.text import fold, protect_brackets, split_sentences
 
@@ -40,6 +40,7 @@ _KIND_UNITS = {
 }
 LEAD_MIN_TOPIC = 0.5
 RELATED_MIN_TOPIC = 0.34
+TOPIC_MARGIN = 0.15  # a candidate this much less on the topic than the best speaks of something else
 CLAUSE_SHARE = 0.85
 
 
@@ -88,7 +89,10 @@ class PeriodLabel:
     goal: bool = False  # a past period's planned figure (十三五规划数), not its result
 
     def text(self, period: DocPeriod) -> str:
-        """How the answer names it: “十三五”时期 / “十四五”规划目标（到2025年）."""
+        """How the answer names it: “十三五”时期 / “十四五”规划目标（到2025年）; a notice's figure by its
+        year (2026年), never as a plan's target."""
+        if not period.is_plan:
+            return f"{next(iter(self.years))}年" if len(self.years) == 1 else ""
         if self.kind == "past":
             name = next(iter(self.names), period.base_name)
             return f"“{name}”时期" if name else ""
@@ -132,6 +136,8 @@ class Candidate:
         if slots.period == "year":
             if len(set(slots.years)) == 1 and not slots.cumulative and self.summed:
                 return False  # one year asked: a total over the plan's years (5年累计数) is not that year's
+            if not period.is_plan and period.years:  # a notice sets its year's rules: 今年…给多少 is them
+                return all(y in self.period.years for y in slots.years)
             # 去年/今年新增多少: what happened, not the plan's goal for that year (明年 can only be a goal)
             if slots.relative_year and slots.actual_asked:
                 actual = self.period.kind == "past" and not self.period.goal
@@ -162,9 +168,21 @@ class Candidate:
         """A county named in the question must be named by the candidate (its city's figure is not its own)."""
         wanted = slots.sub_places
         if not wanted:
-            return True
+            return not self._total_of_wider(slots.places)
         named = {p.name for p in self.places}
         return any(p.name in named for p in wanted)
+
+    def _total_of_wider(self, places: list[Place]) -> bool:
+        """A province's count (全省募集见习岗位3万个) is no city's or county's own; its standards (每人1500元)
+        and rules apply there as they are."""
+        if self.per_unit or "count" not in self.value_kinds or not self.region:
+            return False
+        region = place_of(self.region) or place_of(short_name(self.region))
+        return (
+            region is not None
+            and region.level == "province"
+            and any(p.level in ("city", "county") and covers(self.region, p) for p in places)
+        )
 
     def matches_value(self, slots: Slots) -> bool:
         if slots.per_unit and not self.per_unit:  # 最多能贷多少: a total (累计发放7.28亿元) is not it
@@ -530,7 +548,7 @@ def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) 
         best = on_topic[0].topic
         on_topic.sort(
             key=lambda c: (
-                c.topic < best - 0.15,
+                c.topic < best - TOPIC_MARGIN,
                 c.period.kind != "past",
                 c.period.goal,
                 -max(c.period.years, default=0) if c.is_cell else 0,
@@ -539,10 +557,19 @@ def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) 
     if slots.years:  # a figure that names the asked year before one only inferred to be of it
         on_topic.sort(key=lambda c: not set(slots.years) & c.period.years)
     related = [c for c in ranked if c.topic >= RELATED_MIN_TOPIC][:2]
+    other_kind: list[Candidate] = []  # of the asked period and place, but another kind of value
     for c in on_topic:
         period = periods.get(c.evidence.paragraph.doc_id, DocPeriod())
-        if c.matches_period(slots, period) and c.matches_places(slots) and c.matches_value(slots):
+        if not (c.matches_period(slots, period) and c.matches_places(slots)):
+            continue
+        if c.matches_value(slots):
+            if other_kind and max(k.topic for k in other_kind) >= c.topic + TOPIC_MARGIN:
+                # "就业见习补贴每月多少元": 按最低工资标准的70%发放见习补贴 names it; 1000元求职创业补贴, which
+                # only shares 补贴, is another thing's amount
+                return Selection(related=other_kind[:2], mismatch="value")
             return Selection(lead=c, related=related)
+        if _other_kind(c, slots):
+            other_kind.append(c)
     if not on_topic:
         # Figures near the topic that may still be the asked one (the indicator worded differently):
         # no lead line, but no refusal either. None at all: the documents give no such figure.
@@ -574,17 +601,8 @@ def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) 
         ):
             return Selection(related=near[:2], mismatch="period")
         return Selection(related=near[:2], mismatch="topic")
-    of_asked = [  # the asked period and place, another kind of value (覆盖率 for 参保人数): said as such
-        c
-        for c in on_topic
-        if slots.value in _KIND_UNITS
-        and c.value_kinds
-        and slots.value not in c.value_kinds
-        and c.matches_places(slots)
-        and c.matches_period(slots, periods.get(c.evidence.paragraph.doc_id, DocPeriod()))
-    ]
-    if of_asked:
-        return Selection(related=of_asked[:2], mismatch="value")
+    if other_kind:  # the asked period and place, another kind of value (覆盖率 for 参保人数): said as such
+        return Selection(related=other_kind[:2], mismatch="value")
     c = on_topic[0]
     period = periods.get(c.evidence.paragraph.doc_id, DocPeriod())
     if not c.matches_places(slots):  # the city's figure for the asked period is the nearest
@@ -592,6 +610,11 @@ def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) 
     if not c.matches_period(slots, period):
         return Selection(related=on_topic[:2], mismatch="period")
     return Selection(related=on_topic[:2], mismatch="value")
+
+
+def _other_kind(c: Candidate, slots: Slots) -> bool:
+    """A figure of another kind than the asked one (a rate where an amount is asked)."""
+    return slots.value in _KIND_UNITS and bool(c.value_kinds) and slots.value not in c.value_kinds
 
 
 def _of_period_first(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) -> list[Candidate]:

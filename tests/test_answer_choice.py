@@ -653,3 +653,14 @@ def test_a_short_numbered_item_with_a_figure_is_no_title():
     ev = Evidence(_paragraph("p", "1.城镇新增就业75万人。加强就业服务。"), 0, {})
     assert not _is_item_title(ScoredSentence(ev, 0, "1.城镇新增就业75万人。", 1.0, 1.0))
     assert _is_item_title(ScoredSentence(ev, 0, "3.高技能人才“传帮带”计划。", 1.0, 1.0))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "我女儿去年毕业的，一直没上班，她现在还能领那个求职创业补贴吗？",
+        "我们厂上个月社保断缴了，还能不能申请扩岗补助？",
+    ],
+)
+def test_whether_someone_still_can_is_an_eligibility_question(question):
+    assert read_slots(question, WORDS).near_miss == "eligibility"

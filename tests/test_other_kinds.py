@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 from conftest import REPO, make_settings
 from policyqa.assistant.cli import main as cli_main
+from policyqa.evals.dataset import load_eval_set
 from policyqa.index import ingest as ingest_module
 from policyqa.index.chunk import chunk_document
 from policyqa.index.clean import clean_text, is_furniture
@@ -229,6 +231,11 @@ def test_other_kinds_in_an_empty_corpus_answer_without_unknown_fields(tmp_path, 
         "2026-04-10",
     )
     texts = [p.text for p in assistant.snapshot.paragraphs]
+    for name in ("other_kinds.jsonl", "other_kinds2.jsonl"):  # the eval sets on this corpus resolve
+        items = load_eval_set(assistant.snapshot.paragraphs, REPO / "evals" / name)
+        assert items and all(i.gold_ids for i in items if i.answerable)
+    raw = (REPO / "evals" / "other_kinds2_raw_blind.jsonl").read_text(encoding="utf-8").splitlines()
+    assert {i.question for i in items} <= {json.loads(line)["question"] for line in raw if line}  # as written
     assert sum("按每人1500元标准给予一次性扩岗补助" in t for t in texts) == 1  # the body pasted twice
     assert sum(t.startswith("对离校未就业高校毕业生，提供至少1次政策宣介") for t in texts) == 1
     assert not any(w in t for t in texts for w in ("责任编辑", "扫一扫", "浏览次数", "字体：大", "首页 >"))
@@ -250,6 +257,34 @@ def test_other_kinds_in_an_empty_corpus_answer_without_unknown_fields(tmp_path, 
     # 一次性创业补贴 said as asked (给予5000元…, one person's grant), not 一次性求职创业补贴 (1000元)
     grant = assistant.ask("我毕业两年了，自己开了个小店，能拿多少一次性创业补贴？")
     assert "5000元" in grant.text.split("\n")[0] and "1000元" not in grant.text.split("\n")[0]
+
+    # a notice sets this year's rules: 今年…能拿多少 is answered by them, not "no 2026 actual stated"
+    this_year = assistant.ask("今年我们厂招了两个应届毕业生，一次性扩岗补助每人能拿多少？")
+    assert not this_year.refused and "1500元" in this_year.text.split("\n")[0]
+    # …but a province's total is no city's own: the city's share is not stated, the total is related
+    share = assistant.ask("我是株洲市人社局的，今年株洲要募集多少就业见习岗位？")
+    assert share.refused and share.text.startswith("所提供的政策文件未载明株洲市")
+    assert "全年全省募集就业见习岗位3万个以上" in share.text
+    # when: the best paragraph names the subsidy (1.补贴对象和标准), the next item of its section says when
+    when = assistant.ask("困难家庭毕业生的求职创业补贴啥时候发放到位？")
+    assert not when.refused and "5月31日前审核发放到位" in when.text
+    # a metadata question names its document (by title words, or 文号) even after a turn about the other;
+    # a field the document lacks is said to be missing, beside what it does say
+    history = [{"role": "user", "content": "这个毕业生就业创业的通知文号是多少？"}]
+    dated = assistant.ask("国务院办公厅那份劳动者权益保障的意见是哪天印发的？", history=history)
+    assert "2026年4月10日" in dated.text and "2026年3月9日" not in dated.text
+    number = assistant.ask("劳动者权益保障的那个意见有没有文号？")
+    assert not number.refused and "文件未载明文号" in number.text and "国务院办公厅" in number.text
+    by_number = assistant.ask("湘人社发〔2026〕12号是哪天印发的？")
+    assert "2026年3月9日" in by_number.text and "2026年4月10日" not in by_number.text
+
+    # the 见习补贴 is set as a share of the minimum wage: no amount in 元 is stated, and the 1000元 of
+    # another 补贴 is no answer; the share is related information, labelled with the notice's year
+    stipend = assistant.ask("我女儿在湘潭一家公司见习，见习补贴一个月能发多少元？")
+    lines = stipend.text.split("\n")
+    assert stipend.refused and lines[0] == "所提供的政策文件未载明湘潭市见习补贴的具体金额。"
+    assert "湖南省2026年：见习单位按当地最低工资标准的70%发放见习补贴[1]" in lines
+    assert "1000元" not in stipend.text and "规划" not in stipend.text
 
 
 def test_profile_folder_by_path_changes_the_thesaurus(tmp_path):
