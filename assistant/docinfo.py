@@ -70,7 +70,7 @@ def answer(asked: str, metas: list[tuple[str, dict]], periods: dict, mode: str) 
             first = f"文件全称为{title}[{n}]"
         else:  # what it does say is cited; that the asked field is missing is said on its own
             others = [f"{FIELD_NAMES[k]}为{v}" for k, v in have.items() if k != "title"]
-            said = f"{title}的{'，'.join(others)}[{n}]。" if others else ""
+            said = f"{title}的{'，'.join(others)}[{n}]。" if others else f"文件全称为{title}[{n}]。"
             lines.append(f"{said}文件未载明{FIELD_NAMES.get(asked, '该信息')}。")
             continue
         others = [f"{FIELD_NAMES[k]}：{v}" for k, v in have.items() if k not in (asked, "title")]

@@ -318,7 +318,7 @@ def plan_answer(
         _qualifier_unmatched(plan, cands, topic, alternatives, evidence)
     says_when = any(_DATE.search(s.text) for s in plan.sentences)
     if slots.value == "date" and not slots.metadata and plan.sentences and not says_when:
-        says_when = _when_in_section(plan, pool or evidence)
+        says_when = _when_in_section(plan, pool or evidence, topic)
     if slots.value == "date" and not slots.metadata and plan.sentences and not says_when:
         # "什么时候能涨": none of the matching sentences says when
         related = [_sentence_candidate(s, periods) for s in plan.sentences[:2]]
@@ -442,7 +442,7 @@ def _indicator_phrase(
         return ""
     start = min(a for a, _ in spans)
     while modifiers and (
-        modifier := next((t for t in named if len(t) >= 2 and question[:start].endswith(t)), "")
+        modifier := next((t for t in named if _modifier(t) and question[:start].endswith(t)), "")
     ):
         start -= len(modifier)  # 就业见习补贴: the words right before the head noun name it too
     phrase = question[start : max(b for _, b in spans)]
@@ -455,6 +455,11 @@ def _indicator_phrase(
         for name in sorted({place.name, place.name.rstrip("市县区")}, key=len, reverse=True):
             phrase = phrase.removeprefix(name)
     return phrase.strip("的，, ") if 2 <= len(phrase) <= 24 else ""
+
+
+def _modifier(term: str) -> bool:
+    """A term that can name part of an indicator (就业, 见习): no asking word, number or measure word (几所)."""
+    return len(term) >= 2 and not _ASKING_WORDS.search(term) and not re.search(r"[\d几多少]", term)
 
 
 def _qualifier_unmatched(
@@ -715,12 +720,12 @@ def item_section(p: Paragraph) -> tuple:
     """The section a paragraph belongs to, a numbered item's being the one above it (1.补贴对象和标准 and
     2.申报和发放 are one section's items)."""
     path = p.section_path
-    if path and _NUMBERED_ITEM.match(path[-1]):
+    if len(path) >= 2 and _NUMBERED_ITEM.match(path[-1]):
         path = path[:-1]
     return (p.doc_id, tuple(path))
 
 
-def _when_in_section(plan: ExtractivePlan, evidence: list[Evidence]) -> bool:
+def _when_in_section(plan: ExtractivePlan, evidence: list[Evidence], topic: dict[str, float]) -> bool:
     """ "求职创业补贴什么时候发": the best sentence names the thing (1.补贴对象和标准…), another paragraph of
     its section sets the deadline (2.申报和发放。…于5月31日前审核发放到位): that one is quoted first."""
     section = item_section(plan.sentences[0].evidence.paragraph)
@@ -729,7 +734,7 @@ def _when_in_section(plan: ExtractivePlan, evidence: list[Evidence]) -> bool:
         if item_section(ev.paragraph) != section or ev.paragraph.id in quoted:
             continue
         for i, unit in enumerate(ev.paragraph.units):
-            if _DEADLINE.search(unit):
+            if _DEADLINE.search(unit) and selection.coverage(unit, topic) > 0:  # about the asked thing
                 plan.sentences.insert(0, ScoredSentence(ev, i, unit, plan.sentences[0].score, 0.0))
                 return True
     return False

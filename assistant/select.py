@@ -137,7 +137,8 @@ class Candidate:
             if len(set(slots.years)) == 1 and not slots.cumulative and self.summed:
                 return False  # one year asked: a total over the plan's years (5年累计数) is not that year's
             if not period.is_plan and period.years:  # a notice sets its year's rules: 今年…给多少 is them
-                return all(y in self.period.years for y in slots.years)
+                own = self.period.years - period.years  # a year the sentence names (到2028年…) decides
+                return all(y in (own or period.years) for y in slots.years)
             # 去年/今年新增多少: what happened, not the plan's goal for that year (明年 can only be a goal)
             if slots.relative_year and slots.actual_asked:
                 actual = self.period.kind == "past" and not self.period.goal
@@ -176,6 +177,8 @@ class Candidate:
         """A province's count (全省募集见习岗位3万个) is no city's or county's own; its standards (每人1500元)
         and rules apply there as they are."""
         if self.per_unit or "count" not in self.value_kinds or not self.region:
+            return False
+        if any(p.level == "province" for p in places):  # "株洲…全省/湖南今年一共多少": the total is asked
             return False
         region = place_of(self.region) or place_of(short_name(self.region))
         return (
@@ -557,19 +560,22 @@ def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) 
     if slots.years:  # a figure that names the asked year before one only inferred to be of it
         on_topic.sort(key=lambda c: not set(slots.years) & c.period.years)
     related = [c for c in ranked if c.topic >= RELATED_MIN_TOPIC][:2]
-    other_kind: list[Candidate] = []  # of the asked period and place, but another kind of value
+    other_kind = [  # of the asked period and place, but another kind of value
+        c
+        for c in on_topic
+        if _other_kind(c, slots)
+        and c.matches_places(slots)
+        and c.matches_period(slots, periods.get(c.evidence.paragraph.doc_id, DocPeriod()))
+    ]
+    most_on_topic = max((c.topic for c in other_kind), default=0.0)
     for c in on_topic:
         period = periods.get(c.evidence.paragraph.doc_id, DocPeriod())
-        if not (c.matches_period(slots, period) and c.matches_places(slots)):
-            continue
-        if c.matches_value(slots):
-            if other_kind and max(k.topic for k in other_kind) >= c.topic + TOPIC_MARGIN:
+        if c.matches_period(slots, period) and c.matches_places(slots) and c.matches_value(slots):
+            if most_on_topic >= c.topic + TOPIC_MARGIN:
                 # "就业见习补贴每月多少元": 按最低工资标准的70%发放见习补贴 names it; 1000元求职创业补贴, which
                 # only shares 补贴, is another thing's amount
                 return Selection(related=other_kind[:2], mismatch="value")
             return Selection(lead=c, related=related)
-        if _other_kind(c, slots):
-            other_kind.append(c)
     if not on_topic:
         # Figures near the topic that may still be the asked one (the indicator worded differently):
         # no lead line, but no refusal either. None at all: the documents give no such figure.

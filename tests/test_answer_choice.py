@@ -664,3 +664,10 @@ def test_a_short_numbered_item_with_a_figure_is_no_title():
 )
 def test_whether_someone_still_can_is_an_eligibility_question(question):
     assert read_slots(question, WORDS).near_miss == "eligibility"
+
+
+@pytest.mark.parametrize(
+    "question", ["除了一次性创业补贴，其他还能享受哪些扶持？", "十四五期间我们单位还能争取哪些政策支持？"]
+)
+def test_what_else_one_can_get_is_no_eligibility_question(question):
+    assert read_slots(question, WORDS).near_miss == ""
