@@ -411,12 +411,11 @@ class PolicyAssistant:
 
         split = {whole(ev.paragraph) for ev in evidence if ev.paragraph.part}
         have = {ev.paragraph.id for ev in evidence}
-        out = []
-        for rank, h in enumerate(hits):
-            p = self.snapshot.by_id[h.node.node_id]
-            if p.part and whole(p) in split and p.id not in have:
-                out.append(Evidence(p, rank, self.snapshot.documents[p.doc_id]["meta"]))
-        return out
+        return [
+            ev
+            for ev in self._evidence(hits, len(hits))
+            if ev.paragraph.part and whole(ev.paragraph) in split and ev.paragraph.id not in have
+        ]
 
     def _section_siblings(self, evidence: list[Evidence]) -> list[Evidence]:
         """The other paragraphs of the sections ``evidence`` sits in (those not already in it), a numbered
