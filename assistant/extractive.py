@@ -9,6 +9,7 @@ frames in prompts/extractive_*.j2 (source line, plan-date caveat, reply courtesy
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import Counter
@@ -314,6 +315,10 @@ def plan_answer(
                     _quote_first(plan, c)
                 return plan
     plan.selection = selection.select(cands, slots, periods)
+    if wants_figure and plan.selection.mismatch == "period" and _result_asked_too(info.text, slots, words):
+        _reached_with_target_unstated(plan, cands, slots, periods)
+        if plan.leads:
+            return plan
     if wants_figure and plan.selection.lead is None and not plan.selection.mismatch:
         _qualifier_unmatched(plan, cands, topic, alternatives, evidence)
     says_when = any(_DATE.search(s.text) for s in plan.sentences)
@@ -745,6 +750,51 @@ def _reviews_the_past(sentence: str, ev: Evidence) -> bool:
     return period.is_plan and selection.label_period(sentence, ev.paragraph.section, period).kind == "past"
 
 
+def _result_asked_too(text: str, slots: Slots, words: QuestionWords) -> bool:
+    """Two periods asked ("社保卡持卡人数有好多了？目标多少"): one clause the target, another what is reached."""
+    figure, target = words.value.get("figure"), words.period.get("target")
+    if slots.period != "target" or figure is None or target is None:
+        return False
+    reached = [words.period[k] for k in ("past", "now", "reached") if k in words.period]
+    asked = words.standard(split_context(text)[0])
+    clauses = [c for c in re.split(r"[，,；;。？?！!]", asked) if figure.search(c)]
+    return any(target.search(c) for c in clauses) and any(
+        not target.search(c) and any(r.search(c) for r in reached) for c in clauses
+    )
+
+
+def _reached_with_target_unstated(plan: ExtractivePlan, cands: list, slots: Slots, periods: dict) -> None:
+    """The figure reached answers its clause; the target no document sets is said not stated, first."""
+    past = dataclasses.replace(slots, period="past")
+    chosen = selection.select(cands, past, periods)
+    fitting = [  # a loose match (the indicator worded otherwise) of the asked kind, place and period
+        c
+        for c in chosen.related
+        if c.heads_held
+        and c.matches_value(past)
+        and c.matches_places(past)
+        and c.matches_period(past, periods.get(c.evidence.paragraph.doc_id, selection.DocPeriod()))
+    ]
+    reached = chosen.lead or (fitting[0] if fitting and not chosen.mismatch else None)
+    if reached is None:
+        return
+    plan.selection = selection.Selection()  # answered in part: no refusal
+    place = reached.region or ""
+    plan.not_stated = [f"经查询，所提供的文件未载明{place}{plan.indicator}的目标数值。"]
+    plan.leads = [(selection.lead_text(reached, periods), reached.evidence)]
+    _quote_first(plan, reached)
+
+
+def _review_leads_own_plan(scored: list[ScoredSentence], info: QueryInfo, slots: Slots | None) -> bool:
+    """A list asked of a plan by its own period ("长沙十四五有哪些创业扶持措施") and best matched by the
+    review of 十三五 (健全“1+X”创业扶持政策): what the plan will do is asked; the review is context after it."""
+    if not info.listing or info.compare or slots is None or slots.period != "plan" or not scored:
+        return False
+    top = max(scored, key=lambda s: s.score)
+    own = selection.DocPeriod.of(top.evidence.doc).name
+    return set(slots.asked_plans) == {own} and _reviews_the_past(top.text, top.evidence)
+
+
 def _plan_sentences(
     evidence: list[Evidence],
     terms: dict[str, float],
@@ -764,6 +814,9 @@ def _plan_sentences(
         and not slots.years
     )
     scored = score_sentences(evidence, terms, info, measures, alternatives, meaning)
+    if not measures and _review_leads_own_plan(scored, info, slots):
+        measures = True
+        scored = score_sentences(evidence, terms, info, measures, alternatives, meaning)
     plan.best_coverage = max((s.coverage for s in scored), default=0.0)
     named = [ev for ev in evidence if ev.named]
     figure_wanted = info.numeric and not (info.section_refs or info.structure)

@@ -66,12 +66,18 @@ class SparseRetriever(BaseRetriever):
     """jieba-tokenized BM25 (bm25s) over the same units."""
 
     def __init__(
-        self, snapshot: IndexSnapshot, k: int, doc_ids: Sequence[str] = (), vocab: Vocabulary | None = None
+        self,
+        snapshot: IndexSnapshot,
+        k: int,
+        doc_ids: Sequence[str] = (),
+        vocab: Vocabulary | None = None,
+        period_once: bool = False,
     ):
         super().__init__()
         self._snapshot = snapshot
         self._k = k
         self._vocab = vocab
+        self._period_once = period_once
         self._mask = None
         if doc_ids:
             wanted = set(doc_ids)
@@ -81,7 +87,12 @@ class SparseRetriever(BaseRetriever):
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         hits = search_bm25(
-            self._snapshot.bm25, query_bundle.query_str, self._k, weight_mask=self._mask, vocab=self._vocab
+            self._snapshot.bm25,
+            query_bundle.query_str,
+            self._k,
+            weight_mask=self._mask,
+            vocab=self._vocab,
+            period_once=self._period_once,
         )
         return [to_node(self._snapshot.paragraphs[i], s, sparse=s) for i, s in hits]
 
@@ -149,8 +160,10 @@ class HybridRetriever(BaseRetriever):
                 self._snapshot, self._embed, self._settings.dense_k * widen, doc_ids
             ).retrieve(query_bundle)
         if self._use["sparse"]:
+            # A list of measures asks about a whole plan: its period's name, which every row of an indicator
+            # table titled with it also says, should not outweigh the topic ("十四五有哪些创业扶持措施").
             rankings["sparse"] = SparseRetriever(
-                self._snapshot, self._settings.sparse_k * widen, doc_ids, self._vocab
+                self._snapshot, self._settings.sparse_k * widen, doc_ids, self._vocab, self._info.listing
             ).retrieve(query_bundle)
         weights = {"dense": self._settings.dense_weight, "sparse": self._settings.sparse_weight}
         return rrf_fuse(rankings, self._settings.rrf_k, weights)

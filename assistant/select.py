@@ -122,6 +122,15 @@ class Candidate:
     summed: bool = False  # a total over several years (5年累计数, 累计新增)
     added: bool = False  # what is added (新增…), not a level reached
 
+    def names_plans(self, names: list[str]) -> bool:
+        """Do its words, its table's title or its section name the asked plans ("十三五…失业率": the row of
+        专栏1 “十三五”…完成情况 before the 2020 column of the 十四五 table, only inferred to be 十三五)?"""
+        if not names:
+            return False
+        p = self.evidence.paragraph
+        said = plan_names_in(f"{self.sentence} {p.section} {(p.table or {}).get('title', '')}")
+        return set(names) <= said
+
     def matches_period(self, slots: Slots, period: DocPeriod) -> bool:
         if slots.asked_plans and not all(self._in_plan(name, period) for name in slots.asked_plans):
             return False
@@ -555,6 +564,7 @@ def select(cands: list[Candidate], slots: Slots, periods: dict[str, DocPeriod]) 
                 c.period.kind != "past",
                 c.period.goal,
                 -max(c.period.years, default=0) if c.is_cell else 0,
+                not c.names_plans(slots.asked_plans),
             )
         )
     if slots.years:  # a figure that names the asked year before one only inferred to be of it

@@ -71,6 +71,15 @@ _STOPWORDS = set(
 )
 _TOKEN_OK = re.compile(r"[\w\u3400-\u9fff%]")
 _lock = threading.Lock()
+_NUMERALS = re.compile(r"[零〇一二三四五六七八九十百千万亿两]{2,}")
+
+
+def whole_numerals(words: list[str]) -> list[str]:
+    """Search mode also yields 十四 and 四五 beside 十四五, so a plan period's name counts three times
+    against a topic word's once; without the parts of a longer numeral word it counts once."""
+    numerals = {w for w in words if _NUMERALS.fullmatch(w)}
+    parts = {w for w in numerals if any(w != u and w in u for u in numerals)}
+    return [w for w in words if w not in parts] if parts else words
 
 
 class Vocabulary:
@@ -197,9 +206,13 @@ def search_bm25(
     k: int,
     weight_mask: np.ndarray | None = None,
     vocab: Vocabulary | None = None,
+    period_once: bool = False,
 ) -> list[tuple[int, float]]:
-    """(row index, score) of the best k units with a positive score."""
+    """(row index, score) of the best k units with a positive score. ``period_once``: a plan period's
+    name counts as one query word (see ``whole_numerals``)."""
     tokens = (vocab or vocabulary()).tokenize(query)
+    if period_once:
+        tokens = whole_numerals(tokens)
     n_docs = retriever.scores["num_docs"]
     if not tokens or n_docs == 0:
         return []

@@ -163,6 +163,32 @@ def test_a_comparison_says_first_which_place_sets_no_such_figure(assistant):
     assert "湘潭市“十三五”时期，全市城镇累计新增就业28万人" in draft
 
 
+def test_a_list_naming_the_plans_own_period_quotes_its_measures_before_the_last_review(assistant):
+    answer = assistant.ask("长沙十四五有哪些创业扶持措施")
+    assert not answer.refused
+    body = answer.text.split("\n")[1]
+    assert "一次性创业补贴" in answer.text and "创业孵化基地" in answer.text
+    assert "7.28亿元" not in body  # the 十三五 review (创业担保贷款7.28亿元) is context after the measures
+    assert "指标：" not in answer.text  # no row of the indicator table, whose title says 十四五
+
+
+def test_a_figure_whose_table_names_the_asked_plan_comes_before_one_inferred_to_be_of_it(assistant):
+    # 专栏1 “十三五”…完成情况 says <4%; the 2020 column of the 十四五 table (3.27%) is only inferred to be 十三五
+    answer = assistant.ask("长沙十三五的时候城镇登记失业率控制在多少？")
+    assert first_line(answer).startswith("长沙市：城镇登记失业率（2020年完成数）：4%以内")
+
+
+def test_a_result_asked_beside_a_target_no_document_sets_is_answered(assistant):
+    answer = assistant.ask("湘潭社保卡持卡人数有好多了？目标多少")
+    assert not answer.refused
+    lines = answer.text.split("\n")
+    assert lines[0].startswith("经查询，所提供的文件未载明湘潭市") and lines[0].endswith("目标数值。")
+    assert "“十三五”时期" in lines[1] and "260多万张" in lines[1]
+    # the target alone is still not stated, and two targets asked are no result asked
+    assert assistant.ask("湘潭社保卡十四五目标是多少？").refused
+    assert assistant.ask("湘潭社保卡十四五持卡目标多少，覆盖率目标多少？").refused
+
+
 def test_a_verdict_between_places_is_not_given_when_one_sets_no_figure(assistant):
     for question in ("长沙和湘潭哪个新增就业的目标定得更高？", "两个市的失业率控制目标一样吗？"):
         answer = assistant.ask(question)

@@ -16,7 +16,7 @@ from policyqa.assistant.cli import main as cli_main
 from policyqa.evals.servers import start_chroma_server
 from policyqa.index import ingest as ingest_module
 from policyqa.index.ingest import NothingToIndex, ingest
-from policyqa.index.sparse import search_bm25, tokenize
+from policyqa.index.sparse import search_bm25, tokenize, whole_numerals
 from policyqa.index.store import current_generation, index_root, open_index
 
 MINI_DOC = "cemo-city-employment-plan"
@@ -58,6 +58,14 @@ def test_domain_terms_stay_whole_in_bm25_tokens():
     assert "城镇调查失业率" in tokenize("城镇调查失业率控制在5.5%以内")
     assert "零就业家庭" in tokenize("零就业家庭动态清零")
     assert "长株潭" in tokenize("长株潭一体化")
+
+
+def test_a_plan_periods_name_can_count_as_one_bm25_query_word():
+    # search mode also yields 十四 and 四五: the period would outweigh the topic ("十四五有哪些创业扶持")
+    tokens = tokenize("长沙十四五有哪些创业扶持措施")
+    assert tokens.count("十四") == 1 and "四五" in tokens
+    assert whole_numerals(tokens) == ["长沙", "十四五", "创业", "扶持", "措施"]
+    assert "十四" in whole_numerals(tokenize("十四个项目"))  # a numeral standing alone is kept
 
 
 def test_reingest_unchanged_embeds_nothing(mini_corpus, isolated_data_dir, monkeypatch):
