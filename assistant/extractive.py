@@ -454,8 +454,14 @@ def _indicator_phrase(
     # "政府能给多少创业贷款" → 创业贷款: the asking words are not part of the indicator's name
     parts = [part for part in re.split(_ASKING_WORDS, phrase) if any(w in part for w in said)]
     phrase = "的".join(p.strip("的") for p in parts) if parts else phrase
-    if re.search(r"[，,；;。、]", phrase):  # "技能人才，到最后总数": its head nouns, in the question's order
-        phrase = "".join(t for t in heads if t in phrase) or phrase
+    # "技能人才，到最后总数", "社保卡到2025年要做到多少人持卡": its head nouns, in the question's order
+    if re.search(r"[，,；;。、]|20\d\d|十[一二三四五]五", phrase):
+        phrase = (
+            "".join(
+                next((w for w in (t, *(alternatives or {}).get(t, ())) if w in phrase), "") for t in heads
+            )
+            or phrase
+        )
     for place in slots.places:
         for name in sorted({place.name, place.name.rstrip("市县区")}, key=len, reverse=True):
             phrase = phrase.removeprefix(name)

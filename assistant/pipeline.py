@@ -40,6 +40,7 @@ from policyqa.assistant.select import DocPeriod, doc_period_covers
 from policyqa.assistant.slots import (
     Slots,
     load_question_words,
+    names_topic,
     read_slots,
     situation_of,
     split_context,
@@ -76,6 +77,9 @@ NAMED_THING_SPAN = 6
 NAMED_DOCUMENT_BIGRAMS = 3
 # a date question also reads the other paragraphs of its best paragraphs' sections
 SIBLING_SOURCES = 6
+# A follow-up that names its own topic ("职称那块呢（上文：…公务员队伍建设…）"): the context's words still
+# help find it, but a sentence is judged mostly by the follow-up's own words.
+CONTEXT_TERM_WEIGHT = 0.3
 CONFIDENT_REFUSAL_NOTICE = (
     f"大模型回答“{REFUSAL}”，但检索到的段落与问题高度相关；以下为离线摘录模式的回答，请核对引用原文。"
 )
@@ -251,6 +255,8 @@ class PolicyAssistant:
         terms = self.terms.query_terms(
             expanded, info.places, skip=info.synonym_variants | self._slot_words(slots), keep=canonical
         )
+        if not slots.figure:  # "那失业保险呢（上文：…参保人数…）": a figure's name is the context's too
+            terms = self._own_terms_first(terms, expanded)
         meaning = self._sentence_meaning(evidence, query_vector)
         r = self.settings.retrieval
         plan = None
@@ -748,6 +754,15 @@ class PolicyAssistant:
             suggestions=answer.suggestions,
             closing=wording.not_stated_closing + wording.thanks,
         )
+
+    def _own_terms_first(self, terms: dict[str, float], text: str) -> dict[str, float]:
+        """The context's terms weigh ``CONTEXT_TERM_WEIGHT`` in a follow-up that names its own topic."""
+        asked, context = split_context(text)
+        if not context or not names_topic(asked, self.words):
+            return terms
+        thesaurus = self.profile.thesaurus
+        said = {thesaurus[v] for v in thesaurus if v in asked}  # 社保卡 said: 社会保障卡 is its own term
+        return {t: w if t in asked or t in said else w * CONTEXT_TERM_WEIGHT for t, w in terms.items()}
 
     @staticmethod
     def _asked_words(slots: Slots | None) -> str:

@@ -96,7 +96,7 @@ def load_question_words(profile_folder: Path | None = None) -> QuestionWords:
 MAX_TOPICLESS = 3  # characters left of a follow-up without its period, asking and slot words: no topic
 
 
-def _names_topic(text: str, words: QuestionWords) -> bool:
+def names_topic(text: str, words: QuestionWords) -> bool:
     """Does a follow-up name a topic of its own, beyond its period, asking and slot words?
     "那十三五的时候做到多少了" names none; "…农村劳动力转移就业做到多少了" does."""
     rest = PLAN_NAME.sub("", _YEAR.sub("", text))
@@ -267,7 +267,7 @@ def read_slots(
     listing = words.value.get("listing")
     if not slots.value and after and listing and listing.search(after):
         slots.value = "listing"  # the message asks nothing of a kind; the request asks for the measures
-    if slots.value == "figure" and context and not _names_topic(own_text, words):
+    if slots.value == "figure" and context and not names_topic(own_text, words):
         # "那十三五的时候做到多少了（上文：…参保率…）": no topic of its own, so still a rate
         slots.value = next((n for n in _KINDS if n in values and values[n].search(context)), "figure")
     if (

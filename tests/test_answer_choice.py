@@ -189,6 +189,16 @@ def test_a_result_asked_beside_a_target_no_document_sets_is_answered(assistant):
     assert assistant.ask("湘潭社保卡十四五持卡目标多少，覆盖率目标多少？").refused
 
 
+def test_a_follow_up_naming_its_own_topic_is_judged_by_its_own_words(assistant):
+    history = [
+        {"role": "user", "content": "湘潭规划对公务员队伍建设怎么说？"},
+        {"role": "assistant", "content": "湘潭规划提出加强公务员队伍建设，完善公务员考核、培训和激励机制。"},
+    ]
+    answer = assistant.ask("职称那块呢", history=history)
+    assert not answer.refused  # 公务员队伍建设 of the context no longer dilutes 职称
+    assert "职称和职业资格制度改革" in first_line(answer)
+
+
 def test_a_verdict_between_places_is_not_given_when_one_sets_no_figure(assistant):
     for question in ("长沙和湘潭哪个新增就业的目标定得更高？", "两个市的失业率控制目标一样吗？"):
         answer = assistant.ask(question)
