@@ -423,6 +423,10 @@ def _cells(ev, p, terms, heads, period, region, words, alternatives) -> list[Can
     return out
 
 
+_CONDITION = re.compile(r"^(?:\d{1,2}[.．、]\s*|[（(][一二三四五六七八九十\d]+[）)]\s*)?(?:对|凡)")
+_GRANT = re.compile(r"^(?:可)?(?:给予|按|发放|补贴|奖励)")
+
+
 def _clauses(ev, p, terms, heads, period, region, words, alternatives) -> list[Candidate]:
     out = []
     for sentence in split_sentences(p.text):
@@ -442,7 +446,10 @@ def _clauses(ev, p, terms, heads, period, region, words, alternatives) -> list[C
             part = clause.startswith("其中")
             # a short clause's subject is shown with it, unless it states a figure of its own
             subject = clauses[i - 1] if i and (len(clause) < 16 or part) else ""
-            context = sentence if single else subject + clause
+            # "对毕业5年内的…从事个体经营，正常经营6个月以上的，给予5000元一次性创业补贴": the conditions
+            # (their spans and ages are no figures of their own) are what the granted figure is for
+            granted = bool(_CONDITION.match(sentence) and _GRANT.match(clause))
+            context = sentence if single or granted else subject + clause
             if _FIGURE.search(subject) and not part:
                 subject = ""
             # a clause shares most of its sentence's topic ("…吸引机构入驻园区,争取入驻…达到500家以上")

@@ -257,6 +257,9 @@ def test_other_kinds_in_an_empty_corpus_answer_without_unknown_fields(tmp_path, 
     # 一次性创业补贴 said as asked (给予5000元…, one person's grant), not 一次性求职创业补贴 (1000元)
     grant = assistant.ask("我毕业两年了，自己开了个小店，能拿多少一次性创业补贴？")
     assert "5000元" in grant.text.split("\n")[0] and "1000元" not in grant.text.split("\n")[0]
+    # its conditions (毕业5年内…个体经营，正常经营6个月以上的) are what it is granted for, however they are said
+    grant = assistant.ask("毕业三年的大学生办个体户或者开网店，一次性创业补贴给多少钱？")
+    assert grant.text.startswith("湖南省2026年：给予5000元一次性创业补贴")
 
     # a notice sets this year's rules: 今年…能拿多少 is answered by them, not "no 2026 actual stated"
     this_year = assistant.ask("今年我们厂招了两个应届毕业生，一次性扩岗补助每人能拿多少？")
