@@ -43,6 +43,8 @@ _NUMBER_WORD = re.compile(
 )
 _DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|[年月]底|年内|年前|上半年|下半年|季度|每年|每\d+年")
 _LEADING_ORDINAL = re.compile(r"^\d{1,2}[.．、]\s*")
+_ITEM_MARK = re.compile(r"^(?:\d{1,2}[.．、]|[（(][一二三四五六七八九十\d]{1,3}[）)])\s*")  # 1. or （二）
+ITEM_BODY_SENTENCES = 2
 MAX_SENTENCES = 3
 MAX_SENTENCES_LISTING = 6
 MAX_ITEM_TITLE = 24  # a numbered item's opening unit this short is its title (3.高技能人才“传帮带”计划。)
@@ -528,9 +530,11 @@ def _summary(
     label = selection.measure_label(label)  # a measure, not a goal
     if period.beyond(best.text):
         label = "规划提出"  # "展望2035年，…": a vision beyond the plan period is no “十四五” measure
+    text = _LEADING_ORDINAL.sub("", best.text).strip()
+    if label and not period.is_plan and re.match(rf"(?:到|截至|截止)?{label}", text):
+        label = ""  # "到2028年，…" says its year: no "2028年：" before it
     region = ev.doc.get("region", "")
     head = ("" if region and best.text.startswith(region) else region) + label
-    text = _LEADING_ORDINAL.sub("", best.text).strip()
     untitled = _RUN_IN_TITLE.sub("", text)
     text = untitled if len(untitled) > 10 else text  # "2035年远景目标：展望…": the head says what it is
     if len(text) > SUMMARY_CHARS:
@@ -854,6 +858,8 @@ def _plan_sentences(
         chosen = sorted(chosen, key=lambda s: not _has_figure(s.text))
     if measures:
         chosen = _widen_measures(chosen, scored, limit)
+    if not info.listing:
+        chosen = _with_item_bodies(chosen, scored)
     if info.listing:
         siblings = _siblings(
             chosen, scored, SIBLING_FLOOR * best
@@ -1091,7 +1097,28 @@ def _plain(ev: Evidence, quoted: list[ScoredSentence]) -> str:
 
 def _is_item_title(s: ScoredSentence) -> bool:
     short = len(s.text) <= MAX_ITEM_TITLE and not _has_figure(s.text)  # "1.城镇新增就业75万人。" says
-    return s.index == 0 and bool(_LEADING_ORDINAL.match(s.text)) and short
+    return s.index == 0 and bool(_ITEM_MARK.match(s.text)) and short
+
+
+def _with_item_bodies(chosen: list[ScoredSentence], scored: list[ScoredSentence]) -> list[ScoredSentence]:
+    """A numbered item's title quoted alone ("（二）提高仲裁办案效率。") names what its next sentences say:
+    they follow it (up to ``ITEM_BODY_SENTENCES``)."""
+    have = {(id(s.evidence), s.index) for s in chosen}
+    out = []
+    for s in chosen:
+        out.append(s)
+        if not _is_item_title(s):
+            continue
+        body = [
+            t
+            for t in scored
+            if t.evidence is s.evidence
+            and s.index < t.index <= s.index + ITEM_BODY_SENTENCES
+            and (id(t.evidence), t.index) not in have
+        ]
+        out += sorted(body, key=lambda t: t.index)
+        have |= {(id(t.evidence), t.index) for t in body}
+    return out
 
 
 def table_row_sentence(p: Paragraph) -> str:

@@ -689,6 +689,20 @@ def test_a_short_numbered_item_with_a_figure_is_no_title():
     ev = Evidence(_paragraph("p", "1.城镇新增就业75万人。加强就业服务。"), 0, {})
     assert not _is_item_title(ScoredSentence(ev, 0, "1.城镇新增就业75万人。", 1.0, 1.0))
     assert _is_item_title(ScoredSentence(ev, 0, "3.高技能人才“传帮带”计划。", 1.0, 1.0))
+    assert _is_item_title(ScoredSentence(ev, 0, "（二）提高仲裁办案效率。", 1.0, 1.0))
+
+
+def test_a_numbered_items_title_quoted_alone_is_followed_by_what_it_says():
+    from policyqa.assistant.extractive import ScoredSentence, _with_item_bodies
+
+    units = ["（二）提高仲裁办案效率。", "仲裁机构应当…30日内结案。", "要加强裁审衔接。", "另一句。"]
+    ev = Evidence(_paragraph("p", "".join(units)), 0, {})
+    scored = [ScoredSentence(ev, i, u, 1.0 - i / 10, 0.5) for i, u in enumerate(units)]
+    other = Evidence(_paragraph("q", "到2028年，仲裁结案率保持在95%以上。"), 1, {})
+    target = ScoredSentence(other, 0, other.paragraph.text, 0.9, 0.5)
+    chosen = _with_item_bodies([scored[0], target], scored)
+    assert [s.text for s in chosen] == [*units[:3], target.text]  # two body sentences, right after it
+    assert _with_item_bodies([scored[1], target], scored) == [scored[1], target]  # no title: as chosen
 
 
 @pytest.mark.parametrize(

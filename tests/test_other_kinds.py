@@ -261,6 +261,9 @@ def test_other_kinds_in_an_empty_corpus_answer_without_unknown_fields(tmp_path, 
     grant = assistant.ask("毕业三年的大学生办个体户或者开网店，一次性创业补贴给多少钱？")
     assert grant.text.startswith("湖南省2026年：给予5000元一次性创业补贴")
 
+    # a sentence that says its own year ("到2028年，…") is not labelled "2028年：" again
+    goal = assistant.ask("国务院的意见里有没有说基层劳动人事争议调解组织要覆盖多少？")
+    assert goal.text.startswith("到2028年，") and "90%以上" in goal.text.split("\n")[0]
     # a notice sets this year's rules: 今年…能拿多少 is answered by them, not "no 2026 actual stated"
     this_year = assistant.ask("今年我们厂招了两个应届毕业生，一次性扩岗补助每人能拿多少？")
     assert not this_year.refused and "1500元" in this_year.text.split("\n")[0]
