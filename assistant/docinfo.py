@@ -15,6 +15,7 @@ FIELD_NAMES = {
     "doc_number": "文号",
     "issuer": "发文机关",
     "date": "印发日期",
+    "published": "发布日期",  # a web copy's date of publication online (not the document's own date)
     "period": "规划期",
 }
 
@@ -36,6 +37,7 @@ def fields(meta: dict, period) -> dict[str, str]:
         "doc_number": meta.get("doc_number", ""),
         "issuer": meta.get("issuer", ""),
         "date": chinese_date(meta.get("date", "")),
+        "published": chinese_date(meta.get("published", "")),
         "period": f"{period.start}—{period.end}年（“{period.name}”时期）"
         if period.is_plan and period.name
         else "",
@@ -48,6 +50,8 @@ def answer(asked: str, metas: list[tuple[str, dict]], periods: dict, mode: str) 
     lines, citations = [], []
     for n, (doc_id, meta) in enumerate(metas, start=1):
         have = fields(meta, periods[doc_id])
+        if asked == "published" and "published" not in have:
+            asked = "date"  # "哪天发布的" of a document with no web copy's date: its own date
         text = "；".join(f"{FIELD_NAMES[k]}：{v}" for k, v in have.items())
         citations.append(
             Citation(

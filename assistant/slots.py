@@ -162,7 +162,7 @@ class Slots:
     count_named: bool = False  # the indicator names a count (参保人数), not just the question word (多少人)
     counted: str = ""  # the measure word a count is asked in (多少人次 → 人次), "" when none
     near_miss: str = ""  # procedure | contact | eligibility | legality | ""
-    metadata: str = ""  # doc_number | date | issuer | title | period | ""
+    metadata: str = ""  # doc_number | date | issuer | title | published | period | ""
     places: list[Place] = field(default_factory=list)
     request_text: str = ""  # the question without reply-draft wrapping (市民留言：“…”请起草回复)
 

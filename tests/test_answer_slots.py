@@ -128,6 +128,9 @@ def test_this_year_is_the_calendar_year_and_procedures_are_near_misses():
         ("上班时间受伤算工伤吗？", ""),
         ("我们单位在哪个区参保？", ""),
         ("我周末上班有加班费吗？", ""),
+        ("听说要建人力资源服务产业园，具体建在哪里？", "contact"),  # where a facility is: an address
+        ("零工市场设在哪里？", "contact"),
+        ("长沙要建几个创业孵化基地？", ""),
     ],
 )
 def test_colloquial_asking_words_read_as_the_standard_ones(question, near_miss):

@@ -72,3 +72,16 @@ def test_broken_sidecar_is_reported(tmp_path):
     (tmp_path / "plan.meta.toml").write_text("title = \n", encoding="utf-8")
     with pytest.raises(SidecarError, match="plan.meta.toml"):
         load_meta(tmp_path / "plan.txt", "plan", "一、总则\n正文。\n")
+
+
+def test_a_web_copys_publication_date_is_answered_and_a_plan_without_one_gives_its_own_date():
+    from policyqa.assistant import docinfo
+    from policyqa.assistant.select import DocPeriod
+
+    notice = {"title": "关于做好就业工作的通知", "date": "2026-03-09", "published": "2026-03-12"}
+    text, citations = docinfo.answer("published", [("n", notice)], {"n": DocPeriod()}, "answer")
+    assert text.startswith("《关于做好就业工作的通知》的发布日期为2026年3月12日[1]")
+    assert "印发日期：2026年3月9日" in text and "发布日期：2026年3月12日" in citations[0].text
+    plan = {"title": "某市规划", "date": "2021-12-31"}
+    text, _ = docinfo.answer("published", [("p", plan)], {"p": DocPeriod()}, "answer")
+    assert text.startswith("《某市规划》的印发日期为2021年12月31日[1]") and "发布日期" not in text

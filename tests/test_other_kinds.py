@@ -283,6 +283,8 @@ def test_other_kinds_in_an_empty_corpus_answer_without_unknown_fields(tmp_path, 
     assert "2026年4月10日" in dated.text and "2026年3月9日" not in dated.text
     number = assistant.ask("劳动者权益保障的那个意见有没有文号？")
     assert not number.refused and "文件未载明文号" in number.text and "印发日期为2026年4月10日" in number.text
+    online = assistant.ask("毕业生就业创业那个通知网上是哪天发布的？")  # the page's date, not the notice's
+    assert "的发布日期为2026年3月12日" in online.text and "印发日期：2026年3月9日" in online.text
     by_number = assistant.ask("湘人社发〔2026〕12号是哪天印发的？")
     assert "2026年3月9日" in by_number.text and "2026年4月10日" not in by_number.text
 
