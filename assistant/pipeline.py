@@ -473,11 +473,15 @@ class PolicyAssistant:
                 )
         return rewrite(question, turns, self.snapshot.documents, self.words.slot_terms, self.words)
 
-    @staticmethod
-    def _retrieval_query(question: str, info: QueryInfo) -> str:
-        """Leave out place names once the search is scoped to their documents: they only add noise."""
+    def _retrieval_query(self, question: str, info: QueryInfo) -> str:
+        """Leave out place names once the search is scoped to their documents: they only add noise. A
+        follow-up with no topic of its own ("具体有哪些（上文：长沙十四五在人才引进方面有什么打算）") is searched as
+        its context's question first: its own asking words say nothing of what to find."""
         from policyqa.assistant.query import place_aliases
 
+        asked, context = split_context(question)
+        if context and not names_topic(asked, self.words):
+            question = f"{context.replace('）', '，', 1)} {asked}"
         query = question
         if info.doc_ids:
             for region in info.places:

@@ -200,6 +200,16 @@ def test_a_follow_up_naming_its_own_topic_is_judged_by_its_own_words(assistant):
     assert "职称和职业资格制度改革" in first_line(answer)
 
 
+def test_a_follow_up_with_no_topic_of_its_own_is_searched_as_its_contexts_question(assistant):
+    history = [
+        {"role": "user", "content": "长沙十四五在人才引进方面有什么打算？"},
+        {"role": "assistant", "content": "长沙规划提出要深入实施人才新政。"},
+    ]
+    answer = assistant.ask("具体有哪些", history=history)
+    assert answer.rewritten_question.startswith("具体有哪些（上文：")
+    assert any("揭榜引才" in r.text for r in answer.retrieved[:5]) and "揭榜引才" in answer.text
+
+
 def test_a_verdict_between_places_is_not_given_when_one_sets_no_figure(assistant):
     for question in ("长沙和湘潭哪个新增就业的目标定得更高？", "两个市的失业率控制目标一样吗？"):
         answer = assistant.ask(question)
