@@ -344,6 +344,8 @@ def plan_answer(
         _quote_first(plan, lead)
     if not wants_figure and plan.lead == "" and not plan.leads and not info.compare and not info.structure:
         heads = selection.head_terms(topic, first, alternatives)
+        listing = words.value.get("listing")  # "有哪些措施": 措施 says a list is asked, not what it is about
+        heads = {h: w for h, w in heads.items() if not (listing and listing.fullmatch(h))} or heads
         plan.summary = _summary(
             plan,
             periods,
@@ -515,8 +517,8 @@ def _summary(
     it belongs to (长沙市“十四五”规划目标：…), so the first line answers before the quotes. None for a
     named section's overview (its outline is the summary), when only table rows matched, or when the best
     sentence does not name what was asked about (吸引人才 answered by 吸引…机构入驻园区)."""
-    if any(s.evidence.named for s in plan.sentences):
-        return None
+    if any(s.evidence.named and s.evidence.paragraph.kind == "outline" for s in plan.sentences):
+        return None  # a named chapter's outline is its summary
     prose = [
         s
         for s in plan.sentences

@@ -210,6 +210,12 @@ def test_a_follow_up_with_no_topic_of_its_own_is_searched_as_its_contexts_questi
     assert any("揭榜引才" in r.text for r in answer.retrieved[:5]) and "揭榜引才" in answer.text
 
 
+def test_a_list_of_measures_opens_with_one_even_when_the_question_says_measures(assistant):
+    # 措施 says a list is asked; the first line needs to name 农民工, not 措施, which no measure says
+    answer = assistant.ask("长沙对农民工有哪些措施？")
+    assert first_line(answer).startswith("长沙市“十四五”规划提出：") and "农民工" in first_line(answer)
+
+
 def test_a_verdict_between_places_is_not_given_when_one_sets_no_figure(assistant):
     for question in ("长沙和湘潭哪个新增就业的目标定得更高？", "两个市的失业率控制目标一样吗？"):
         answer = assistant.ask(question)
