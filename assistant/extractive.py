@@ -45,8 +45,8 @@ _DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|[年月]底|年内|年前|上半�
 _LEADING_ORDINAL = re.compile(r"^\d{1,2}[.．、]\s*")
 _ITEM_MARK = re.compile(r"^(?:\d{1,2}[.．、]|[（(][一二三四五六七八九十\d]{1,3}[）)])\s*")  # 1. or （二）
 ITEM_BODY_SENTENCES = 2
-LIST_ON_TOPIC = 0.3  # a list question some sentence covers this well…
-LIST_OFF_TOPIC = 0.1  # …quotes no sentence covering less
+LIST_ON_TOPIC = 0.2  # a list question some sentence covers this well…
+LIST_OFF_TOPIC = 0.15  # …quotes no sentence covering less than this share of the best one's coverage
 MAX_SENTENCES = 3
 MAX_SENTENCES_LISTING = 6
 MAX_ITEM_TITLE = 24  # a numbered item's opening unit this short is its title (3.高技能人才“传帮带”计划。)
@@ -847,11 +847,12 @@ def _plan_sentences(
     paragraphs: list[str] = []
     # a list's items say the asked topic: a sentence that hardly does ("十四五期间，支持建立…博士后…30家"
     # for 创业扶持措施) is not one, however high its paragraph ranked, once others clearly do
-    topical = max((s.coverage for s in scored), default=0.0) >= LIST_ON_TOPIC
+    top_coverage = max((s.coverage for s in scored), default=0.0)
+    topical = top_coverage >= LIST_ON_TOPIC
     for s in ranked:
         if s.score < keep_ratio * best or len(chosen) >= limit:
             break
-        if info.listing and topical and s.coverage < LIST_OFF_TOPIC:
+        if info.listing and topical and s.coverage < LIST_OFF_TOPIC * top_coverage:
             continue
         pid = s.evidence.paragraph.id
         if pid not in paragraphs and len(paragraphs) >= (
