@@ -229,6 +229,10 @@ class PolicyAssistant:
         timings["condense"] = _ms(t)
 
         slots = read_slots(rewritten, self.words, near=self.regions)
+        if not slots.near_miss and rewritten != standard:
+            # "…现在还能申请这个补助吗？" rewritten as "…还能申请这个补助（上文：…）" loses its 吗: the asker's own
+            # words say whether it is one person's or firm's case
+            slots.near_miss = read_slots(standard, self.words, near=self.regions).near_miss
         t = time.perf_counter()
         info, expanded, hits, query_vector = self._retrieve(slots.request_text, doc, slots)
         timings["retrieve"] = _ms(t)

@@ -219,6 +219,16 @@ def test_a_list_of_measures_opens_with_one_even_when_the_question_says_measures(
     assert first_line(answer).startswith("长沙市“十四五”规划提出：") and "农民工" in first_line(answer)
 
 
+def test_a_follow_up_about_ones_own_case_stays_an_eligibility_question_after_its_rewrite(assistant):
+    history = [
+        {"role": "user", "content": "长沙对创业的人有没有创业担保贷款？"},
+        {"role": "assistant", "content": "有，规划提出落实创业担保贷款等优惠政策。"},
+    ]
+    answer = assistant.ask("我们店去年贷过一次还没还完，现在还能再申请这个贷款吗？", history=history)
+    assert "吗" not in answer.rewritten_question  # the rewrite drops the particle the pattern needs
+    assert answer.refused and answer.diagnostics["near_miss"] == "eligibility"
+
+
 def test_a_verdict_between_places_is_not_given_when_one_sets_no_figure(assistant):
     for question in ("长沙和湘潭哪个新增就业的目标定得更高？", "两个市的失业率控制目标一样吗？"):
         answer = assistant.ask(question)
