@@ -29,7 +29,7 @@ from policyqa.assistant.slots import (
     split_context,
     without_afterword,
 )
-from policyqa.core.text import CITATION_MARK, fold, protect_brackets
+from policyqa.core.text import CITATION_MARK, ITEM_MARK, fold, protect_brackets
 from policyqa.index.chunk import Paragraph
 from policyqa.index.metadata import kind_info
 from policyqa.index.sparse import tokenize
@@ -43,7 +43,6 @@ _NUMBER_WORD = re.compile(
 )
 _DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|[年月]底|年内|年前|上半年|下半年|季度|每年|每\d+年")
 _LEADING_ORDINAL = re.compile(r"^\d{1,2}[.．、]\s*")
-_ITEM_MARK = re.compile(r"^(?:\d{1,2}[.．、]|[（(][一二三四五六七八九十\d]{1,3}[）)])\s*")  # 1. or （二）
 ITEM_BODY_SENTENCES = 2
 LIST_ON_TOPIC = 0.2  # a list question some sentence covers this well…
 LIST_OFF_TOPIC = 0.15  # …quotes no sentence covering less than this share of the best one's coverage
@@ -870,7 +869,7 @@ def _plan_sentences(
         chosen = _widen_measures(chosen, scored, limit)
     if not info.listing:
         chosen = _with_item_bodies(chosen, scored)
-    if info.listing:
+    else:
         siblings = _siblings(
             chosen, scored, SIBLING_FLOOR * best
         )  # their sentences fill beyond the quoted paragraphs' room
@@ -1107,7 +1106,7 @@ def _plain(ev: Evidence, quoted: list[ScoredSentence]) -> str:
 
 def _is_item_title(s: ScoredSentence) -> bool:
     short = len(s.text) <= MAX_ITEM_TITLE and not _has_figure(s.text)  # "1.城镇新增就业75万人。" says
-    return s.index == 0 and bool(_ITEM_MARK.match(s.text)) and short
+    return s.index == 0 and bool(ITEM_MARK.match(s.text)) and short
 
 
 def _with_item_bodies(chosen: list[ScoredSentence], scored: list[ScoredSentence]) -> list[ScoredSentence]:

@@ -41,6 +41,7 @@ from policyqa.assistant.slots import (
     Slots,
     load_question_words,
     names_topic,
+    near_miss_of,
     read_slots,
     situation_of,
     split_context,
@@ -232,7 +233,7 @@ class PolicyAssistant:
         if not slots.near_miss and rewritten != standard:
             # "…现在还能申请这个补助吗？" rewritten as "…还能申请这个补助（上文：…）" loses its 吗: the asker's own
             # words say whether it is one person's or firm's case
-            slots.near_miss = read_slots(standard, self.words, near=self.regions).near_miss
+            slots.near_miss = near_miss_of(standard, self.words)
         t = time.perf_counter()
         info, expanded, hits, query_vector = self._retrieve(slots.request_text, doc, slots)
         timings["retrieve"] = _ms(t)

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from policyqa.assistant.places import Place, covers, find_places, place_of, short_name
 from policyqa.assistant.slots import QuestionWords, Slots, plan_name, plan_names_in, plan_years
-from policyqa.core.text import fold, protect_brackets, split_sentences
+from policyqa.core.text import ITEM_MARK, fold, protect_brackets, split_sentences
 
 _CLAUSE = re.compile(r"[^，,；;。：:]+[，,；;。：:]?")
 _FIGURE = re.compile(
@@ -423,7 +423,7 @@ def _cells(ev, p, terms, heads, period, region, words, alternatives) -> list[Can
     return out
 
 
-_CONDITION = re.compile(r"^(?:\d{1,2}[.．、]\s*|[（(][一二三四五六七八九十\d]+[）)]\s*)?(?:对|凡)")
+_CONDITION = re.compile(r"^(?:对|凡)")  # after the item's mark (ITEM_MARK)
 _GRANT = re.compile(r"^(?:可)?(?:给予|按|发放|补贴|奖励)")
 
 
@@ -448,7 +448,7 @@ def _clauses(ev, p, terms, heads, period, region, words, alternatives) -> list[C
             subject = clauses[i - 1] if i and (len(clause) < 16 or part) else ""
             # "对毕业5年内的…从事个体经营，正常经营6个月以上的，给予5000元一次性创业补贴": the conditions
             # (their spans and ages are no figures of their own) are what the granted figure is for
-            granted = bool(_CONDITION.match(sentence) and _GRANT.match(clause))
+            granted = bool(_CONDITION.match(ITEM_MARK.sub("", sentence)) and _GRANT.match(clause))
             context = sentence if single or granted else subject + clause
             if _FIGURE.search(subject) and not part:
                 subject = ""

@@ -286,7 +286,7 @@ def read_slots(
     counted = words.value.get("counted")
     measure = counted.search(own_text) if counted and slots.value == "count" else None
     slots.counted = measure.group(1) if measure else ""
-    slots.near_miss = next((name for name, p in words.near_miss.items() if p.search(text)), "")
+    slots.near_miss = near_miss_of(text, words)
     slots.metadata = next((name for name, p in words.metadata.items() if p.search(text)), "")
     return slots
 
@@ -300,6 +300,11 @@ _SCOPE = (
     "tell_me",
 )  # [value] patterns that scope a value rather than name its kind
 CONTEXT_OPEN = "（上文："  # a rewritten follow-up: "当初定的目标是多少（上文：…完成了多少）"
+
+
+def near_miss_of(text: str, words: QuestionWords) -> str:
+    """Which near miss the text asks (procedure, contact, eligibility…), by the profile's patterns; "" if none."""
+    return next((name for name, p in words.near_miss.items() if p.search(text)), "")
 
 
 def split_context(text: str) -> tuple[str, str]:

@@ -30,6 +30,8 @@ _CN_DIGIT = {
 _CN_UNIT = {"十": 10, "百": 100, "千": 1000}
 _SCALE = {"万": 10_000, "亿": 100_000_000}
 CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
+# A numbered item's mark at the start of a unit: "1." / "1、" or "（二）" / "(3)".
+ITEM_MARK = re.compile(r"^(?:\d{1,2}[.．、]|[（(][一二三四五六七八九十\d]{1,3}[）)])\s*")
 
 
 def normalize_for_match(text: str) -> str:
